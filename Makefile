@@ -1,0 +1,42 @@
+# bridgelab: `make demo` runs the study on the embedded synthetic world; `make test` runs the tests.
+# Both create .venv and install what they need. CPU torch is pinned only here, through
+# constraints/ci.txt, so that clusters keep their CUDA build of torch.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+CONSTRAINTS ?= constraints/ci.txt
+DEMO_OUT ?= runs/demo
+PYTEST_ARGS ?=
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo test test-fast test-vllm lint bench clean
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q -c $(CONSTRAINTS) -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/bridgelab study --config configs/study/demo.yaml out_dir=$(DEMO_OUT)
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check bridgelab tests benchmarks
+	$(VENV)/bin/ruff format --check bridgelab tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,75 @@
+"""The `bridgelab` command: one subcommand per stage.
+
+Subcommands are declared in each stage package's light ``commands.py`` (a list of
+:class:`~bridgelab.stage.Command`), so ``bridgelab --help`` imports no torch and every stage's
+heavy imports happen only when that stage runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from bridgelab import __version__
+from bridgelab.errors import BridgelabError
+from bridgelab.stage import Command
+
+STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "probes", "retrieval", "report")
+
+
+def all_commands() -> list[Command]:
+    commands: list[Command] = []
+    for pkg in STAGE_PACKAGES:
+        try:
+            mod = importlib.import_module(f"bridgelab.{pkg}.commands")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bridgelab.{pkg}.commands":
+                continue
+            raise
+        commands.extend(mod.COMMANDS)
+    return commands
+
+
+def build_parser(commands: list[Command], selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bridgelab",
+        description="Controlled cross-lingual transfer: corpora, pretraining, CPT with and "
+        "without bridges, bilingual probes and frequency analysis.",
+    )
+    parser.add_argument("--version", action="version", version=f"bridgelab {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="<stage>")
+    for cmd in commands:
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        if cmd.name == selected:
+            importlib.import_module(cmd.module).configure(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = all_commands()
+    names = {c.name: c for c in commands}
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(commands, selected if selected in names else None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(names[args.command].module)
+    try:
+        return int(module.main(args) or 0)
+    except BridgelabError as exc:
+        print(f"bridgelab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Unicode scripts of the study's languages, and script checks built on the `regex` module.
+
+Python's ``unicodedata`` has no Script property; ``regex`` implements UTS #24 (``\\p{Script=..}``),
+so the classification is the Unicode Consortium's, not a hand-written range table.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import regex
+
+# Script of each study language. Common (digits, punctuation, spaces) and Inherited
+# (combining marks) are allowed alongside every script.
+LANG_SCRIPTS: dict[str, str] = {
+    "en": "Latin",
+    "ko": "Hangul",
+    "zh": "Han",
+    "bo": "Tibetan",
+    "mn": "Mongolian",
+}
+NEUTRAL_SCRIPTS = ("Common", "Inherited")
+STUDY_LANGS = tuple(LANG_SCRIPTS)
+TARGET_LANGS = ("ko", "zh", "bo", "mn")
+
+
+@lru_cache(maxsize=None)
+def outside_scripts_pattern(scripts: tuple[str, ...]) -> regex.Pattern:
+    """A pattern matching one character whose Script is none of ``scripts`` (nor Common/Inherited)."""
+    allowed = "".join(f"\\p{{Script={s}}}" for s in (*scripts, *NEUTRAL_SCRIPTS))
+    return regex.compile(f"[^{allowed}]")
+
+
+@lru_cache(maxsize=None)
+def script_pattern(script: str) -> regex.Pattern:
+    return regex.compile(f"\\p{{Script={script}}}")
+
+
+def scripts_for(lang: str) -> tuple[str, ...]:
+    """Scripts a language's text may use (Korean may contain Hanja, so ko allows Han too)."""
+    if lang not in LANG_SCRIPTS:
+        raise KeyError(f"unknown language code '{lang}' (known: {', '.join(LANG_SCRIPTS)})")
+    if lang == "ko":
+        return ("Hangul", "Han")
+    return (LANG_SCRIPTS[lang],)
+
+
+def strip_outside(text: str, scripts: tuple[str, ...] = ("Latin",)) -> tuple[str, int]:
+    """Remove every character outside ``scripts`` (Common and Inherited are kept).
+
+    Returns the cleaned text and the number of characters removed. Runs of spaces left behind
+    by a removed word are not collapsed: removal is the only change, so counts add up exactly.
+    """
+    pattern = outside_scripts_pattern(tuple(scripts))
+    cleaned, n = pattern.subn("", text)
+    return cleaned, n
+
+
+def count_outside(text: str, scripts: tuple[str, ...] = ("Latin",)) -> int:
+    return len(outside_scripts_pattern(tuple(scripts)).findall(text))
+
+
+def find_outside(text: str, scripts: tuple[str, ...] = ("Latin",), limit: int = 10) -> list[str]:
+    """Up to ``limit`` distinct characters of ``text`` that lie outside ``scripts``."""
+    seen: list[str] = []
+    for m in outside_scripts_pattern(tuple(scripts)).finditer(text):
+        if m.group() not in seen:
+            seen.append(m.group())
+            if len(seen) >= limit:
+                break
+    return seen
+
+
+def script_fraction(text: str, script: str) -> float:
+    """Share of the non-neutral characters of ``text`` that are in ``script`` (0 when none)."""
+    neutral = outside_scripts_pattern(()).pattern  # matches non-neutral characters
+    letters = regex.findall(neutral, text)
+    if not letters:
+        return 0.0
+    return len(script_pattern(script).findall(text)) / len(letters)

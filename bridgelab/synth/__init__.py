@@ -1,0 +1,1 @@
+"""bridgelab.synth"""

@@ -1,0 +1,1 @@
+"""Small helpers shared by every stage (atomic files, compressed text, run folders)."""
