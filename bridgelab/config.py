@@ -125,7 +125,8 @@ class Config:
         try:
             obj.validate()
         except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
+            # a nested config's message names its own keys; the prefix makes them full paths
+            raise ConfigError(f"{source}: {prefix}{exc}") from None
         return obj
 
     def validate(self) -> None:

@@ -78,3 +78,13 @@ def script_fraction(text: str, script: str) -> float:
     if not letters:
         return 0.0
     return len(script_pattern(script).findall(text)) / len(letters)
+
+
+def letters_in_script(text: str, script: str) -> tuple[int, int]:
+    """(characters of ``text`` in ``script``, characters that are neither Common nor Inherited).
+
+    Callers decide what share is enough; a text with no such characters (digits only) gives
+    (0, 0) and is not evidence of a wrong script.
+    """
+    letters = len(outside_scripts_pattern(()).findall(text))
+    return len(script_pattern(script).findall(text)), letters

@@ -1,0 +1,21 @@
+"""Subcommands of the CPT stage (light: no heavy imports here)."""
+
+from bridgelab.stage import Command
+
+COMMANDS = [
+    Command(
+        "mixture",
+        "build the CPT token shards of one language and bridge setting",
+        "bridgelab.cpt.mixture",
+    ),
+    Command(
+        "check-mixture",
+        "verify bridge isolation, token totals and sentence multisets from the shards",
+        "bridgelab.cpt.check",
+    ),
+    Command(
+        "grid",
+        "run continued pretraining over languages x bridge settings x seeds",
+        "bridgelab.cpt.grid",
+    ),
+]

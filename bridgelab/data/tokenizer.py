@@ -1,0 +1,252 @@
+"""Tokenizers: train a byte-level BPE on a declared mixture, load a local HF folder, or build
+the paper's Qwen tokenizer offline from ``qwen.tiktoken``.
+
+Whatever the origin, the result is a Hugging Face tokenizer folder (loadable with
+``AutoTokenizer.from_pretrained``) plus ``bridgelab_tokenizer.json`` holding the sha256 of the
+canonical ``tokenizer.json``; shards and checkpoints record that hash, so a model is never
+paired with a tokenizer it was not trained with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from bridgelab.config import Config, config_hash, param
+from bridgelab.data.readers import SourceConfig, read_source, resolve_sources
+from bridgelab.errors import ConfigError, DataError, RunFolderError
+from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
+from bridgelab.utils.io import atomic_write_json, is_done, mark_done, prepare_run_folder
+
+log = logging.getLogger(__name__)
+
+INFO_FILE = "bridgelab_tokenizer.json"
+EOS_TOKEN = "<|endoftext|>"
+# Qwen2/Qwen2.5 pre-tokenization (SOURCES.md): like GPT-4's but with single digits.
+QWEN_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+# Qwen2.5's special tokens, ids 151643..151664 in this order.
+QWEN_SPECIAL_TOKENS = [
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
+    "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>",
+    "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>",
+    "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>",
+    "<|repo_name|>", "<|file_sep|>",
+]  # fmt: skip
+
+
+@dataclass
+class TokenizerConfig(Config):
+    """`bridgelab tokenizer`: where the tokenizer comes from and where its folder goes."""
+
+    out_dir: str = param("runs/tokenizer", help="output tokenizer folder")
+    kind: Literal["bpe", "hf", "tiktoken"] = param(
+        "bpe",
+        help="bpe: train byte-level BPE on `corpora`; hf: copy a local HF tokenizer folder; "
+        "tiktoken: build the Qwen tokenizer from a .tiktoken rank file",
+    )
+    path: str = param("", help="hf: the tokenizer folder; tiktoken: the qwen.tiktoken file")
+    data_root: str = param("", help="folder that relative corpus paths are resolved against")
+    corpora: list[SourceConfig] = param([], help="bpe: the training mixture (every study language)")
+    vocab_size: int = param(8000, help="bpe: vocabulary size including byte and special tokens")
+    min_frequency: int = param(2, help="bpe: minimum pair frequency for a merge")
+    skip_bad: bool = param(False, help="skip (and count) malformed corpus records")
+
+    def validate(self) -> None:
+        super().validate()
+        if self.kind == "bpe":
+            if not self.corpora:
+                raise ConfigError("corpora: training a BPE needs at least one corpus")
+            if self.vocab_size < 300:
+                raise ConfigError(
+                    "vocab_size: must be at least 300 (256 bytes + specials + merges)"
+                )
+        elif not self.path:
+            raise ConfigError(f"path: required when kind is '{self.kind}'")
+
+
+def _hf_tokenizer_class():
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast
+
+
+def canonical_hash(tokenizer_json: Path) -> str:
+    """sha256 of ``tokenizer.json`` with sorted keys and no whitespace (formatting-independent)."""
+    data = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _iter_texts(cfg: TokenizerConfig) -> Iterator[str]:
+    for source in resolve_sources(cfg.corpora, cfg.data_root):
+        for doc in read_source(source, skip_bad=cfg.skip_bad):
+            yield doc.text
+
+
+def train_tokenizer(cfg: TokenizerConfig):
+    """Train a byte-level BPE (Qwen-style pre-tokenization, NFC) on the declared corpora.
+
+    Returns a ``tokenizers.Tokenizer`` whose only special token is ``<|endoftext|>`` (id 0 +
+    nothing else), so the vocabulary is fixed before any pretraining.
+    """
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN_PATTERN), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=cfg.vocab_size,
+        min_frequency=cfg.min_frequency,
+        special_tokens=[EOS_TOKEN],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=True,
+    )
+    tok.train_from_iterator(_iter_texts(cfg), trainer=trainer)
+    return tok
+
+
+def build_qwen_tokenizer(tiktoken_file: str | Path):
+    """The paper's Qwen2.5 tokenizer from its tiktoken ranks, with transformers' converter."""
+    from tokenizers import normalizers
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    path = Path(tiktoken_file)
+    if not path.is_file():
+        raise DataError(f"tiktoken rank file not found: {path}")
+    try:
+        tok = TikTokenConverter(
+            str(path), pattern=QWEN_PATTERN, extra_special_tokens=QWEN_SPECIAL_TOKENS
+        ).converted()
+    except Exception as exc:  # base64/int parse errors from a corrupt rank file
+        raise DataError(f"{path}: not a readable tiktoken rank file ({exc})") from None
+    tok.normalizer = normalizers.NFC()
+    if tok.token_to_id(EOS_TOKEN) != 151643:
+        raise DataError(f"{path}: expected 151,643 ranks so that {EOS_TOKEN} gets id 151643")
+    return tok
+
+
+def _load_hf_folder(path: Path):
+    from transformers import AutoTokenizer
+
+    if not path.is_dir():
+        raise DataError(f"tokenizer folder not found: {path}")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    except Exception as exc:  # transformers raises OSError/ValueError/JSON errors alike
+        raise DataError(f"{path}: not a loadable Hugging Face tokenizer folder ({exc})") from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise DataError(f"{path}: only fast (tokenizer.json) tokenizers are supported")
+    if tokenizer.eos_token is None:
+        raise DataError(f"{path}: the tokenizer declares no EOS token")
+    return tokenizer
+
+
+def save_tokenizer(tokenizer: Any, out_dir: Path, source: str) -> dict[str, Any]:
+    """Save a fast HF tokenizer and its ``bridgelab_tokenizer.json``; return the info."""
+    tokenizer.save_pretrained(str(out_dir))
+    info = {
+        "hash": canonical_hash(out_dir / "tokenizer.json"),
+        "vocab_size": len(tokenizer),
+        "eos_token": tokenizer.eos_token,
+        "eos_id": tokenizer.eos_token_id,
+        "source": source,
+    }
+    atomic_write_json(out_dir / INFO_FILE, info)
+    return info
+
+
+def tokenizer_info(path: str | Path) -> dict[str, Any]:
+    """The ``bridgelab_tokenizer.json`` of a tokenizer folder (checked against tokenizer.json)."""
+    path = Path(path)
+    info_path, json_path = path / INFO_FILE, path / "tokenizer.json"
+    if not json_path.is_file():
+        raise DataError(f"{path}: no tokenizer.json (not a tokenizer folder)")
+    if not info_path.is_file():
+        raise DataError(f"{path}: no {INFO_FILE}; create the folder with `bridgelab tokenizer`")
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{info_path}: malformed JSON ({exc.msg})") from None
+    if info.get("hash") != canonical_hash(json_path):
+        raise DataError(f"{json_path}: changed since it was saved (hash differs from {info_path})")
+    return info
+
+
+def load_tokenizer(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """(PreTrainedTokenizerFast, info) of a folder written by `bridgelab tokenizer`."""
+    info = tokenizer_info(path)
+    return _load_hf_folder(Path(path)), info
+
+
+def build(cfg: TokenizerConfig) -> tuple[Any, str]:
+    """The HF tokenizer the config describes, and a one-line description of its source."""
+    cls = _hf_tokenizer_class()
+    if cfg.kind == "hf":
+        return _load_hf_folder(Path(cfg.path)), f"hf:{cfg.path}"
+    if cfg.kind == "tiktoken":
+        backend, source = build_qwen_tokenizer(cfg.path), f"tiktoken:{Path(cfg.path).name}"
+    else:
+        backend = train_tokenizer(cfg)
+        langs = ",".join(sorted({c.lang for c in cfg.corpora}))
+        source = f"bpe:vocab={cfg.vocab_size}:langs={langs}"
+    return cls(tokenizer_object=backend, eos_token=EOS_TOKEN, pad_token=EOS_TOKEN), source
+
+
+def run(cfg: TokenizerConfig, *, force: bool = False) -> Path:
+    """Build and save the tokenizer folder; skip when it is already done with this config."""
+    out = Path(cfg.out_dir)
+    chash = config_hash(cfg, exclude=("out_dir",))
+    if is_done(out) and not force:
+        done = json.loads((out / "DONE").read_text(encoding="utf-8"))
+        if done.get("config_hash") == chash:
+            log.info("%s is already complete; nothing to do", out)
+            return out
+        raise RunFolderError(f"{out} holds a tokenizer built from another config; pass --force")
+    if out.exists() and any(out.iterdir()) and not is_done(out) and not force:
+        raise RunFolderError(f"{out} exists and is not empty; choose another out_dir or --force")
+    out = prepare_run_folder(out, force=force, what="tokenizer")
+    tokenizer, source = build(cfg)
+    info = save_tokenizer(tokenizer, out, source)
+    cfg.dump(out / "bridgelab_config.yaml")
+    mark_done(out, {"config_hash": chash, "hash": info["hash"]})
+    log.info("tokenizer %s: vocab %d, hash %s", out, info["vocab_size"], info["hash"][:12])
+    return out
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_config_args(parser)
+    parser.add_argument(
+        "--skip-bad", action="store_true", help="same as skip_bad=true: skip and count bad records"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = load_stage_config(args, TokenizerConfig)
+    if args.skip_bad:
+        cfg.skip_bad = True
+    if args.dry_run:
+        what = {
+            "bpe": f"train a byte-level BPE of {cfg.vocab_size} tokens on "
+            f"{len(cfg.corpora)} corpora ({', '.join(c.lang for c in cfg.corpora)})",
+            "hf": f"copy the HF tokenizer folder {cfg.path}",
+            "tiktoken": f"build the Qwen tokenizer from {cfg.path}",
+        }[cfg.kind]
+        print_dry_run(cfg, [what, f"write {cfg.out_dir}/ (tokenizer.json, {INFO_FILE})"])
+        return 0
+    print(run(cfg, force=args.force))
+    return 0

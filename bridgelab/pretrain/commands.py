@@ -1,0 +1,16 @@
+"""Subcommands of the pretraining stage (light: no torch import here)."""
+
+from bridgelab.stage import Command
+
+COMMANDS = [
+    Command(
+        "pretrain",
+        "train a Qwen2 causal LM with DeepSpeed on token shards (also CPT via init_from)",
+        "bridgelab.pretrain.cli",
+    ),
+    Command(
+        "trace-step",
+        "list the documents each sequence of a training step saw",
+        "bridgelab.pretrain.trace",
+    ),
+]

@@ -1,0 +1,196 @@
+"""`bridgelab probe`: score every checkpoint of a grid (and a null model) on the probe sets.
+
+Output folder::
+
+    config.yaml                      the resolved ProbeConfig
+    items/<run>/step_NNNNNN/<set>.jsonl  item-level rows of one (checkpoint, probe set), all scorers
+    lint/<set>.json                  the linter's report of every probe set
+    results.jsonl                    every item-level row (docs/CONTRACTS.md "Probe results")
+    summary.csv                      accuracy per run, step, set and scorer, beside null and chance
+    DONE                             the units scored
+
+A unit file is written atomically when its (checkpoint, probe set) is finished, so a run killed
+mid-grid resumes where it stopped and never rescores a finished checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from bridgelab.config import config_hash
+from bridgelab.errors import RunFolderError
+from bridgelab.probes.config import ProbeConfig
+from bridgelab.probes.lint import lint
+from bridgelab.probes.sets import ProbeSet
+from bridgelab.probes.summary import chance_credit, read_rows, summarize
+from bridgelab.probes.units import Unit, load_sets, load_units, null_units, plan, unit_file
+from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
+from bridgelab.utils.io import (
+    atomic_path,
+    atomic_write_json,
+    atomic_write_jsonl,
+    is_done,
+    mark_done,
+    prepare_run_folder,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _rows(unit: Unit, pset: ProbeSet, results: dict, items: dict) -> list[dict[str, Any]]:
+    rows = []
+    for scores in results.values():
+        for s in scores:
+            item = items[s.item_id]
+            rows.append(
+                {
+                    "run": unit.run,
+                    "run_lang": unit.run_lang,
+                    "lang": pset.culture_lang,
+                    "culture_lang": pset.culture_lang,
+                    "question_lang": pset.question_lang,
+                    "probe_set": pset.name,
+                    "setting": unit.setting,
+                    "seed": unit.seed,
+                    "step": unit.step,
+                    "checkpoint": unit.path,
+                    **s.to_row(),
+                    "chance": chance_credit(item.options, item.answer),
+                }
+            )
+    return rows
+
+
+def _check_unit_file(path: Path, unit: Unit) -> None:
+    """A finished unit file must come from the same checkpoint (and null-ness) as planned."""
+    with path.open(encoding="utf-8") as fh:
+        first = fh.readline()
+    if not first.strip():
+        return  # every item of the set was skipped under the policy
+    row = json.loads(first)
+    if row.get("checkpoint") != unit.path or row.get("setting") != unit.setting:
+        raise RunFolderError(
+            f"{path} was scored from {row.get('checkpoint')} ({row.get('setting')}), not "
+            f"{unit.path} ({unit.setting}); use another out_dir or --force"
+        )
+
+
+def score_plan(cfg: ProbeConfig, out: Path, work: list[tuple[Unit, ProbeSet]]) -> None:
+    """Score every unit whose file is missing; open each model once for all its sets."""
+    from bridgelab.probes.models import build_null_model, load_model, load_tokenizer
+    from bridgelab.probes.scoring import score_items_multi
+
+    todo: dict[Unit, list[ProbeSet]] = {}
+    for unit, pset in work:
+        path = unit_file(out, unit, pset.name)
+        if path.is_file():
+            _check_unit_file(path, unit)
+        else:
+            todo.setdefault(unit, []).append(pset)
+    done = len(work) - sum(len(v) for v in todo.values())
+    if done:
+        log.info("resuming: %d of %d (checkpoint, probe set) units already scored", done, len(work))
+    for unit, psets in tqdm(todo.items(), desc="checkpoints", unit="ckpt"):
+        tokenizer = load_tokenizer(unit.path)
+        if unit.null:
+            model = build_null_model(
+                unit.path, seed=cfg.null_seed, dtype=cfg.dtype, device=cfg.device
+            )
+        else:
+            model = load_model(unit.path, dtype=cfg.dtype, device=cfg.device)
+        for pset in psets:
+            results, skipped = score_items_multi(
+                model, tokenizer, pset.items, cfg.scorers, batch_size=cfg.batch_size,
+                policy=cfg.policy.build(), permutations=cfg.permutations,
+            )  # fmt: skip
+            items = {it.id: it for it in pset.items}
+            n = atomic_write_jsonl(
+                unit_file(out, unit, pset.name), _rows(unit, pset, results, items)
+            )
+            log.info("%s step %d %s: %d rows, skipped %s", unit.run, unit.step, pset.name, n,
+                     {k: len(v) for k, v in skipped.items()})  # fmt: skip
+        del model
+
+
+def _plan_lines(cfg: ProbeConfig, units: list[Unit], sets: list[ProbeSet], work: list) -> list[str]:
+    lines = [f"probe set {s.name}: {len(s.items)} items from {s.source}" for s in sets]
+    lines.append(f"{len(units)} checkpoints ({sum(u.null for u in units)} null models)")
+    lines.append(f"{len(work)} (checkpoint, probe set) units x scorers {', '.join(cfg.scorers)}")
+    return lines
+
+
+def _move_aside(folder: Path) -> Path:
+    n = 1
+    while folder.with_name(f"{folder.name}.old-{n}").exists():
+        n += 1
+    backup = folder.with_name(f"{folder.name}.old-{n}")
+    os.replace(folder, backup)
+    log.warning("moved the unfinished %s aside to %s", folder, backup)
+    return backup
+
+
+def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path:
+    """Score the plan into ``cfg.out_dir``; skip what is already scored; return the folder."""
+
+    sets = load_sets(cfg)
+    units = load_units(cfg)
+    if cfg.null_model:
+        units = units + null_units(units, cfg.null_seed)
+    work = plan(cfg, units, sets)
+    if dry_run:
+        print_dry_run(cfg, _plan_lines(cfg, units, sets, work))
+        return Path(cfg.out_dir)
+    out = Path(cfg.out_dir)
+    digest = config_hash(cfg, exclude=("out_dir",))
+    names = sorted(str(unit_file(out, u, s.name).relative_to(out)) for u, s in work)
+    saved = out / "config.yaml"
+    if is_done(out) and not force:
+        info = json.loads((out / "DONE").read_text(encoding="utf-8"))
+        if info.get("config_hash") == digest and set(names) <= set(info.get("units", [])):
+            log.info("%s already holds these results; nothing to do", out)
+            return out
+    if saved.is_file() and not force:
+        previous = json.loads((out / "probe.json").read_text(encoding="utf-8")).get("config_hash")
+        if previous != digest:
+            raise RunFolderError(
+                f"{out} holds probe results of another config (hash {previous} != {digest}); "
+                "use another out_dir or --force to move it aside"
+            )
+        (out / "DONE").unlink(missing_ok=True)  # new checkpoints appeared: resume, then re-mark
+    else:
+        if force and saved.is_file() and not is_done(out):
+            _move_aside(out)  # a partial run of another config: keep it, start clean
+        out = prepare_run_folder(out, force=force, what="probe run")
+    cfg.dump(saved)
+    atomic_write_json(out / "probe.json", {"config_hash": digest})
+    for s in sets:
+        atomic_write_json(
+            out / "lint" / f"{s.name.replace(':', '__')}.json", lint(s.items, name=s.name).to_dict()
+        )
+    score_plan(cfg, out, work)
+    rows = [r for name in names for r in read_rows(out / name)]
+    atomic_write_jsonl(out / "results.jsonl", rows)
+    table = summarize(rows)
+    with atomic_path(out / "summary.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    mark_done(out, {"config_hash": digest, "units": names, "rows": len(rows)})
+    return out
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_config_args(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = load_stage_config(args, ProbeConfig)
+    out = run(cfg, force=args.force, dry_run=args.dry_run)
+    if not args.dry_run:
+        print(f"probe results in {out} (results.jsonl, summary.csv)")
+    return 0

@@ -1,0 +1,92 @@
+"""`bridgelab lint-probes PATH...`: lint probe files or folders and print what is wrong.
+
+A PATH is a file of the paper's release (``<lang>-culture-cloze_<q>.json``), a ProbeItem JSONL
+file (``<world>/probes/<lang>.<q>.jsonl``), an LNewKnow chat JSONL file, or a folder holding
+such files. English and native files of the same culture are also checked against each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from bridgelab.errors import DataError
+from bridgelab.probes.lint import LintReport, format_report, lint, lint_aligned
+from bridgelab.probes.sets import ProbeSet, load_lnewknow, load_paper_set, load_synthetic_set
+from bridgelab.utils.io import atomic_write_json, iter_lines
+
+_PAPER_RE = re.compile(r"^(\w+)-culture-cloze_(\w+)\.json$")
+_SYNTH_RE = re.compile(r"^(\w+)\.(\w+)\.jsonl$")
+
+
+def _is_chat_jsonl(path: Path) -> bool:
+    for _, line in iter_lines(path):
+        if line.strip():
+            return '"messages"' in line
+    return False
+
+
+def load_path(path: Path) -> ProbeSet:
+    """Recognise a probe file by its name (and, for JSONL, its first record)."""
+    if m := _PAPER_RE.match(path.name):
+        return load_paper_set(path.parent, m.group(1), m.group(2))
+    if path.suffix == ".jsonl" and _is_chat_jsonl(path):
+        return load_lnewknow(path)
+    if m := _SYNTH_RE.match(path.name):
+        return load_synthetic_set(path.parent.parent, m.group(1), m.group(2))
+    raise DataError(
+        f"{path}: not a recognised probe file (<lang>-culture-cloze_<q>.json, "
+        "<lang>.<q>.jsonl or an LNewKnow chat .jsonl)"
+    )
+
+
+def expand(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(f for f in p.iterdir() if f.suffix in (".json", ".jsonl")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DataError(f"probe path not found: {p}")
+    return files
+
+
+def lint_paths(paths: list[str]) -> list[LintReport]:
+    """Lint every set; a native set is also checked against its English twin when both given."""
+    sets = [load_path(f) for f in expand(paths)]
+    reports = {s.name: lint(s.items, name=f"{s.name} ({s.source})") for s in sets}
+    by_name = {s.name: s for s in sets}
+    for s in sets:
+        kind = s.name.split(":", 1)[0]
+        twin = by_name.get(f"{kind}:{s.culture_lang}.en")
+        if s.question_lang != "en" and twin is not None:
+            lint_aligned(reports[s.name], s.items, twin.items)
+    return list(reports.values())
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", help="probe files or folders")
+    parser.add_argument("--json", help="also write the full report (every issue) to this file")
+    parser.add_argument(
+        "--max-issues", type=int, default=50, help="issues printed per set (all go to --json)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when any set has a defect"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    reports = lint_paths(args.paths)
+    for report in reports:
+        print(format_report(report, max_issues=args.max_issues))
+    if args.json:
+        atomic_write_json(args.json, [r.to_dict() for r in reports])
+        print(f"report written to {args.json}")
+    total = sum(r.n_defects for r in reports)
+    print(f"{len(reports)} sets, {total} defects")
+    return 1 if (args.strict and total) else 0
+
+
+__all__ = ["lint_paths", "load_path", "configure", "main"]

@@ -1,0 +1,150 @@
+"""What `bridgelab probe` scores: the probe sets, and the checkpoints (grid, folders, null model)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridgelab.errors import DataError
+from bridgelab.probes.config import ProbeConfig
+from bridgelab.probes.sets import ProbeSet, check_aligned, load_probe_set
+from bridgelab.probes.summary import NULL_SETTING
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One checkpoint to score (the null model has ``path`` = the checkpoint it copies)."""
+
+    run: str
+    run_lang: str
+    setting: str
+    seed: int
+    step: int
+    path: str
+    null: bool = False
+
+
+def load_sets(cfg: ProbeConfig) -> list[ProbeSet]:
+    sets: list[ProbeSet] = []
+    for sc in cfg.probe_sets:
+        if sc.kind == "lnewknow":
+            sets.append(load_probe_set("lnewknow", sc.path, seed=cfg.options_seed))
+            continue
+        for lang in sc.langs:
+            twins = {}
+            for q in sc.question_langs:
+                qlang = lang if q == "native" else q
+                twins[qlang] = load_probe_set(sc.kind, sc.path, lang, qlang)
+            if "en" in twins and lang in twins and lang != "en":
+                check_aligned(twins[lang], twins["en"])
+            sets.extend(twins.values())
+    if cfg.limit:
+        sets = [
+            ProbeSet(s.name, s.culture_lang, s.question_lang, s.items[: cfg.limit], s.source)
+            for s in sets
+        ]
+    names = [s.name for s in sets]
+    if len(set(names)) != len(names):
+        raise DataError(f"probe_sets: the same set is listed twice ({names})")
+    return sets
+
+
+def _step_of(folder: Path) -> int:
+    info = folder / "bridgelab.json"
+    return int(json.loads(info.read_text(encoding="utf-8")).get("step", 0)) if info.is_file() else 0
+
+
+def load_units(cfg: ProbeConfig) -> list[Unit]:
+    units = []
+    if cfg.grid:
+        grid_file = Path(cfg.grid) / "grid.json"
+        if not grid_file.is_file():
+            raise DataError(f"grid: {grid_file} not found (run `bridgelab grid` first)")
+        data = json.loads(grid_file.read_text(encoding="utf-8"))
+        for i, run in enumerate(data["runs"] if isinstance(data, dict) else data):
+            missing = [
+                k for k in ("name", "lang", "setting", "seed", "checkpoints") if k not in run
+            ]
+            if missing:
+                raise DataError(f"{grid_file}: run {i} has no '{missing[0]}'")
+            for step, path in run["checkpoints"]:
+                units.append(
+                    Unit(
+                        run["name"],
+                        run["lang"],
+                        run["setting"],
+                        int(run["seed"]),
+                        int(step),
+                        str(path),
+                    )
+                )
+    for ck in cfg.checkpoints:
+        folder = Path(ck.path)
+        if not (folder / "config.json").is_file():
+            raise DataError(f"checkpoints: {folder} is not an HF checkpoint (no config.json)")
+        step = ck.step if ck.step >= 0 else _step_of(folder)
+        units.append(Unit(ck.run or folder.name, ck.lang, ck.setting, ck.seed, step, str(folder)))
+    if not units:
+        raise DataError("nothing to score: give `grid` or `checkpoints`")
+    hashes: dict[str, str] = {}
+    for u in units:
+        if not (Path(u.path) / "config.json").is_file():
+            raise DataError(f"checkpoint {u.path} (run {u.run}, step {u.step}) has no config.json")
+        info = Path(u.path) / "bridgelab.json"
+        if info.is_file():
+            tok_hash = json.loads(info.read_text(encoding="utf-8")).get("tokenizer_hash")
+            if tok_hash:
+                hashes[u.path] = tok_hash
+    if len(set(hashes.values())) > 1:
+        # Settings compared item by item must share a tokenizer, or the comparison is confounded.
+        first = next(iter(hashes.items()))
+        other = next((p, h) for p, h in hashes.items() if h != first[1])
+        raise DataError(
+            f"checkpoints use different tokenizers: {first[0]} ({first[1][:12]}) vs "
+            f"{other[0]} ({other[1][:12]})"
+        )
+    return units
+
+
+def null_units(units: list[Unit], seed: int) -> list[Unit]:
+    """One randomly initialised model per distinct architecture (config.json content)."""
+    by_arch: dict[str, Unit] = {}
+    for u in units:
+        arch = hashlib.sha256((Path(u.path) / "config.json").read_bytes()).hexdigest()[:8]
+        by_arch.setdefault(arch, u)
+    named = len(by_arch) > 1
+    return [
+        Unit(
+            f"{NULL_SETTING}-{arch}" if named else NULL_SETTING,
+            "",
+            NULL_SETTING,
+            seed,
+            0,
+            u.path,
+            null=True,
+        )
+        for arch, u in by_arch.items()
+    ]
+
+
+def unit_file(out: Path, unit: Unit, set_name: str) -> Path:
+    return (
+        out / "items" / unit.run / f"step_{unit.step:06d}" / f"{set_name.replace(':', '__')}.jsonl"
+    )
+
+
+def wanted(unit: Unit, pset: ProbeSet, cfg: ProbeConfig) -> bool:
+    """English-culture sets are scored on every run (they measure forgetting of English)."""
+    return (
+        pset.culture_lang == "en"
+        or unit.null
+        or not cfg.match_run_lang
+        or not unit.run_lang
+        or unit.run_lang == pset.culture_lang
+    )
+
+
+def plan(cfg: ProbeConfig, units: list[Unit], sets: list[ProbeSet]) -> list[tuple[Unit, ProbeSet]]:
+    return [(u, s) for u in units for s in sets if wanted(u, s, cfg)]

@@ -1,0 +1,122 @@
+"""Cultures, their facts, and how often each fact is stated in each corpus."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.lexicon import NAME_CONSONANTS, NAME_VOWELS
+from bridgelab.synth.vocab import RELATIONS, VALUE_SETS, Relation
+
+
+@dataclass(frozen=True)
+class Culture:
+    id: str  # e.g. "ko-c0"
+    name: str  # English (Latin) name, e.g. "Velmara"
+    lang: str  # native language
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str  # e.g. "ko-c0-f03"; a probed fact's probe items carry the same id
+    culture: Culture
+    relation: Relation
+    subject: str  # a generated name
+    object: str  # a value of relation.value_type
+    probed: bool
+    exposure: str  # both | en_only | native_only | unseen | pairs_only
+
+    def counts(self, cfg: SynthConfig) -> dict[str, int]:
+        """How many documents of each corpus state this fact (by construction)."""
+        lc = cfg.languages[self.culture.lang]
+        counts = {"en": 0, **{lang: 0 for lang in cfg.languages}}
+        if self.exposure in ("both", "en_only"):
+            counts["en"] = lc.en_mentions
+        if self.exposure in ("both", "native_only"):
+            counts[self.culture.lang] = lc.native_mentions
+        return counts
+
+
+class NameMaker:
+    """Unique capitalised consonant-vowel names, 2-3 syllables, so every subject is distinct."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used: set[str] = set()
+        self.syllables = [c + v for c in NAME_CONSONANTS for v in NAME_VOWELS]
+
+    def __call__(self) -> str:
+        while True:
+            n = self.rng.choice((2, 3))
+            name = "".join(self.rng.choice(self.syllables) for _ in range(n)).capitalize()
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+
+def apportion(weights: dict[str, float], n: int, rng: random.Random) -> list[str]:
+    """``n`` labels in shares ``weights`` (largest remainder), in a seeded order."""
+    total = sum(weights.values())
+    quotas = {k: n * w / total for k, w in weights.items()}
+    counts = {k: math.floor(q) for k, q in quotas.items()}
+    by_remainder = sorted(weights, key=lambda k: (-(quotas[k] - counts[k]), k))
+    for k in by_remainder[: n - sum(counts.values())]:
+        counts[k] += 1
+    labels = [k for k in weights for _ in range(counts[k])]
+    rng.shuffle(labels)
+    return labels
+
+
+def make_cultures_and_facts(cfg: SynthConfig) -> tuple[list[Culture], list[Fact]]:
+    rng = random.Random(f"{cfg.seed}:facts")
+    names = NameMaker(rng)
+    cultures: list[Culture] = []
+    facts: list[Fact] = []
+    for lang in sorted(cfg.languages):
+        for ci in range(cfg.languages[lang].cultures):
+            culture = Culture(f"{lang}-c{ci}", names(), lang)
+            cultures.append(culture)
+            n_probed = cfg.facts_per_culture
+            exposures = apportion(cfg.exposure.weights(), n_probed, rng)
+            exposures += ["pairs_only"] * cfg.bridge_facts_per_culture
+            # start the relation cycle at a seeded offset so small worlds still vary
+            offset = rng.randrange(len(RELATIONS))
+            for fi, exposure in enumerate(exposures):
+                relation = RELATIONS[(offset + fi) % len(RELATIONS)]
+                facts.append(
+                    Fact(
+                        id=f"{culture.id}-f{fi:02d}",
+                        culture=culture,
+                        relation=relation,
+                        subject=names(),
+                        object=rng.choice(VALUE_SETS[relation.value_type]),
+                        probed=fi < n_probed,
+                        exposure=exposure,
+                    )
+                )
+    return cultures, facts
+
+
+def distribute_mentions(
+    facts: list[Fact], count: dict[str, int], per_doc: int, rng: random.Random
+) -> list[list[Fact]]:
+    """Group mentions into articles: fact ``f`` lands in exactly ``count[f.id]`` distinct
+    articles, each holding at most ``per_doc`` facts (articles are filled least-full first)."""
+    need = {f.id: count[f.id] for f in facts if count[f.id] > 0}
+    if not need:
+        return []
+    total = sum(need.values())
+    n_docs = max(max(need.values()), math.ceil(total / per_doc))
+    docs: list[list[Fact]] = [[] for _ in range(n_docs)]
+    # most-mentioned facts first, so they always find enough distinct articles
+    for fact in sorted((f for f in facts if f.id in need), key=lambda f: (-need[f.id], f.id)):
+        order = sorted(
+            range(n_docs), key=lambda d: (len(docs[d]) >= per_doc, len(docs[d]), rng.random())
+        )
+        for d in order[: need[fact.id]]:
+            docs[d].append(fact)
+    for doc in docs:
+        rng.shuffle(doc)
+    return docs

@@ -1,0 +1,147 @@
+"""Write a generated world in the layout of docs/CONTRACTS.md, and read its ground truth back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from bridgelab.data.records import write_records
+from bridgelab.errors import DataError, RunFolderError
+from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.vocab import FILLER_INTRO
+from bridgelab.synth.world import generate, world_hash
+from bridgelab.utils.io import (
+    atomic_dir,
+    atomic_write_json,
+    atomic_write_jsonl,
+    is_done,
+    iter_lines,
+    mark_done,
+    prepare_run_folder,
+)
+
+log = logging.getLogger(__name__)
+GROUND_TRUTH = "ground_truth.jsonl"
+GROUND_TRUTH_KEYS = (
+    "fact_id",
+    "probe_id",
+    "culture",
+    "lang",
+    "subject",
+    "relation",
+    "object",
+    "counts",
+    "doc_ids",
+)
+WORLD_ENTRIES = frozenset({"corpora", "parallel", "probes", "world.json", GROUND_TRUTH})
+
+
+def _done_hash(out: Path) -> str | None:
+    try:
+        return json.loads((out / "DONE").read_text(encoding="utf-8")).get("config_hash")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def run(cfg: SynthConfig, *, force: bool = False) -> Path:
+    """Generate the world of ``cfg`` into ``cfg.out_dir``; return that folder.
+
+    A finished world with the same config is left as it is (generation is deterministic, so
+    redoing it would write the same bytes). A finished world of ANOTHER config is never
+    overwritten: that is an error unless ``force``, which moves it aside to ``<out>.old-N``.
+    The world is built in a temporary folder next to ``out`` and moved into place complete,
+    so a killed run leaves no half-written world, and is simply redone.
+    """
+
+    out = Path(cfg.out_dir)
+    digest = world_hash(cfg)
+    if is_done(out) and not force:
+        if _done_hash(out) == digest:
+            log.info("world %s is complete (config %s); nothing to do", out, digest)
+            return out
+        raise RunFolderError(
+            f"{out} holds a finished world of another config (DONE has config_hash "
+            f"{_done_hash(out)}, this config is {digest}); pass --force to move it aside"
+        )
+    prepare_run_folder(out, force=force, what="synthetic world")
+    strangers = sorted(p.name for p in out.iterdir() if p.name not in WORLD_ENTRIES)
+    if strangers:
+        # an unfinished world is replaced whole; anything else in the folder is not ours
+        raise RunFolderError(
+            f"{out} is not empty and holds '{strangers[0]}', which a world does not; "
+            f"choose another output folder"
+        )
+    world = generate(cfg)
+    with atomic_dir(out) as tmp:
+        for lang, docs in world.documents.items():
+            write_records(tmp / "corpora" / f"{lang}.jsonl", docs)
+        for lang, pairs in world.pairs.items():
+            write_records(tmp / "parallel" / f"en-{lang}.jsonl", pairs)
+        for (lang, qlang), items in world.probes.items():
+            write_records(tmp / "probes" / f"{lang}.{qlang}.jsonl", items)
+        atomic_write_jsonl(tmp / GROUND_TRUTH, world.ground_truth())
+        summary = world.summary()
+        atomic_write_json(tmp / "world.json", summary)
+        mark_done(tmp, {"config_hash": digest, "format": summary["format"]})
+    log.info("wrote the synthetic world to %s", out)
+    return out
+
+
+def load_ground_truth(world_dir: str | Path) -> list[dict[str, Any]]:
+    """The rows of ``<world>/ground_truth.jsonl``; a missing file or bad row is a DataError."""
+    path = Path(world_dir) / GROUND_TRUTH
+    rows = []
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{where}: expected a JSON object")
+        missing = [k for k in GROUND_TRUTH_KEYS if k not in row]
+        if missing:
+            raise DataError(f"{where}: missing key '{missing[0]}'")
+        if not isinstance(row["counts"], dict) or not isinstance(row["doc_ids"], dict):
+            raise DataError(f"{where}: 'counts' and 'doc_ids' must be mappings")
+        rows.append(row)
+    return rows
+
+
+def plan(cfg: SynthConfig) -> list[str]:
+    """What ``run`` would write, computed from the config alone (nothing is generated)."""
+    lo, hi = cfg.filler_sentences
+    words_per_filler_doc = (lo + hi) / 2 * 8 + len(FILLER_INTRO.split())  # ~8 words a sentence
+    probed = cfg.facts_per_culture
+    weights = cfg.exposure.weights()
+    share_en = (weights["both"] + weights["en_only"]) / sum(weights.values())
+    share_native = (weights["both"] + weights["native_only"]) / sum(weights.values())
+    lines = [f"write to {cfg.out_dir} (seed {cfg.seed})"]
+    cultures = sum(lc.cultures for lc in cfg.languages.values())
+    lines.append(
+        f"{cultures} cultures, {probed} probed + {cfg.bridge_facts_per_culture} pair-only facts each"
+    )
+    en_mentions = sum(
+        lc.cultures * probed * share_en * lc.en_mentions for lc in cfg.languages.values()
+    )
+    en_docs = math.ceil(
+        cfg.en_filler_words / words_per_filler_doc + en_mentions / cfg.facts_per_doc
+    )
+    lines.append(
+        f"corpora/en.jsonl: ~{en_docs} documents, ~{cfg.en_filler_words + 8 * en_mentions:,.0f} "
+        f"words (~{en_mentions:.0f} fact mentions)"
+    )
+    for lang, lc in sorted(cfg.languages.items()):
+        mentions = lc.cultures * probed * share_native * lc.native_mentions
+        docs = math.ceil(lc.filler_words / words_per_filler_doc + mentions / cfg.facts_per_doc)
+        lines.append(
+            f"corpora/{lang}.jsonl: ~{docs} documents, ~{lc.filler_words + 8 * mentions:,.0f} "
+            f"words (~{mentions:.0f} fact mentions); parallel/en-{lang}.jsonl: {lc.pairs} pairs; "
+            f"probes/{lang}.en.jsonl + {lang}.{lang}.jsonl: {lc.cultures * probed} items each"
+        )
+    return lines
