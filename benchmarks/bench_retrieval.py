@@ -77,7 +77,7 @@ def world_rows(world: Path) -> list[dict]:
             ("hybrid", HybridIndex(dense, bm25, rcfg.rrf_k), bm25_s + dense_s),
         ):
             hits, query_s = timed(index.search, queries, K)
-            found = sum(len(g & {store.ids[d] for d, _ in h}) for g, h in zip(gold, hits))
+            found = sum(len(g & {store.ids[hit.doc] for hit in h}) for g, h in zip(gold, hits))
             rows.append(
                 {
                     "corpus": corpus,

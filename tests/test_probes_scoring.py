@@ -130,8 +130,11 @@ def test_paper_exact_is_the_official_loop(lm):
         for answer in it.options:
             enc = tok(prompt.replace("<mask>", answer), return_tensors="pt")["input_ids"]
             ids = torch.cat([torch.tensor([[tok.eos_token_id]]), enc], dim=-1)
-            logits = bf16(input_ids=ids).logits[0, :-1]
-            probs[answer] = float(torch.nn.CrossEntropyLoss(reduction="mean")(logits, ids[0, 1:]))
+            with torch.no_grad():
+                logits = bf16(input_ids=ids).logits[0, :-1]
+                probs[answer] = float(
+                    torch.nn.CrossEntropyLoss(reduction="mean")(logits, ids[0, 1:])
+                )
         ranked = [k for k, _ in sorted(probs.items(), key=lambda x: x[1])]
         assert row.scores == [probs[o] for o in it.options]
         assert it.options[row.pred] == ranked[0]

@@ -12,7 +12,7 @@ import pytest
 from bridgelab.retrieval.config import RetrieverConfig
 from bridgelab.retrieval.docstore import DocumentStore
 from bridgelab.retrieval.retrievers import RetrieverFactory, rrf_fuse
-from bridgelab.retrieval.sparse import BM25Index
+from bridgelab.retrieval.sparse import BM25Index, Hit
 from bridgelab.retrieval.text import split_passages
 from bridgelab.utils.io import iter_lines
 
@@ -87,10 +87,13 @@ def test_ivf_and_hnsw_recall_at_50_on_real_embeddings(wiki_embeddings):
 
 
 def test_rrf_fusion_arithmetic():
-    fused = rrf_fuse([[(1, 9.0), (2, 8.0)], [(2, 0.5), (3, 0.4)]], k=3, rrf_k=60)
-    assert [d for d, _ in fused] == [2, 1, 3]
-    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
-    assert fused[1][1] == pytest.approx(1 / 61)
+    dense = [Hit(1, 9.0, 10), Hit(2, 8.0, 20)]
+    sparse = [Hit(2, 0.5, 21), Hit(3, 0.4, 30)]
+    fused = rrf_fuse([dense, sparse], k=3, rrf_k=60)
+    assert [h.doc for h in fused] == [2, 1, 3]
+    assert fused[0].score == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1].score == pytest.approx(1 / 61)
+    assert [h.passage for h in fused] == [20, 10, 30]  # the first ranking's passage wins
 
 
 def _plant(texts: list[str], planted: dict[int, str]) -> list[str]:
@@ -132,7 +135,8 @@ def test_bm25_finds_planted_documents_in_real_tibetan_and_mongolian(
     texts = _plant(texts, planted)
     store = DocumentStore("x", [f"d{i}" for i in range(len(texts))], texts, passage_chars=1500)
     hits = BM25Index.build(store).search([query], k=50)[0]
-    assert {d for d, _ in hits[:3]} == set(planted)
+    assert {h.doc for h in hits[:3]} == set(planted)
+    assert all(planted_sentence in store.passages[h.passage].text for h in hits[:3])
 
 
 def test_factory_caches_and_reloads_bm25(tmp_path, monkeypatch):
@@ -147,7 +151,7 @@ def test_factory_caches_and_reloads_bm25(tmp_path, monkeypatch):
 
     monkeypatch.setattr(BM25Index, "build", no_build)
     assert factory.open(store, "bm25").search(["alpha gamma"], k=3)[0] == first
-    assert [store.ids[d] for d, _ in first] == ["a", "c"]  # b shares no query term: not returned
+    assert [store.ids[h.doc] for h in first] == ["a", "c"]  # b shares no query term: not returned
     changed = DocumentStore("c", ["a", "b", "c"], [*texts[:2], "other text"], passage_chars=100)
     with pytest.raises(AssertionError, match="cached index"):
         factory.open(changed, "bm25")  # new content: the cache must not be reused
@@ -206,3 +210,33 @@ def test_document_store_decodes_token_shards_and_checks_the_tokenizer(tmp_path):
         DocumentStore.load(
             "en", tmp_path / "shards", passage_chars=100, tokenizer=str(tmp_path / "tok")
         )
+
+
+class _LetterEmbedder:
+    """A deterministic stand-in for sentence-transformers: normalised letter counts."""
+
+    def encode(self, texts, batch_size=64, desc=None):
+        out = np.zeros((len(texts), 26), np.float32)
+        for i, text in enumerate(texts):
+            for ch in text.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - 97] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_dense_index_is_saved_and_reloaded_with_its_search_settings(tmp_path, monkeypatch):
+    from bridgelab.retrieval.dense import DenseIndex
+
+    texts = ["aaaa bbb", "zzzz yyy", "aaab", "mmmm nnn", "zzzy"]
+    store = DocumentStore("c", [f"d{i}" for i in range(5)], texts, passage_chars=100)
+    factory = RetrieverFactory(RetrieverConfig(index="hnsw", ef_search=77), tmp_path)
+    factory._embedder = _LetterEmbedder()
+    first = factory.open(store, "dense").search(["aaaa", "zzzz"], k=2)
+    assert [[store.ids[h.doc] for h in hits] for hits in first] == [
+        ["d2", "d0"],
+        ["d4", "d1"],
+    ]  # cosine: aaab beats aaaa bbb
+    monkeypatch.setattr(DenseIndex, "build", lambda *a: (_ for _ in ()).throw(AssertionError))
+    again = factory.open(store, "dense")
+    assert again.index.hnsw.efSearch == 77
+    assert again.search(["aaaa", "zzzz"], k=2) == first

@@ -235,3 +235,15 @@ def test_openai_judge_reports_http_errors(completions_server):
     )
     with pytest.raises(BridgelabError, match="HTTP 404"):
         judge.judge([_req(0, "x")])
+
+
+def test_built_judges_carry_the_store_identity_of_their_config(completions_server):
+    from bridgelab.retrieval.pipeline import build_judge, judge_name
+
+    for cfg in (
+        JudgeConfig(),
+        JudgeConfig(kind="openai", model="m", base_url=completions_server + "/v1", batch_size=7),
+    ):
+        judge = build_judge(cfg)
+        assert judge.name == judge_name(cfg)
+    assert judge.batch_size == 7 and judge.url == completions_server + "/v1/completions"

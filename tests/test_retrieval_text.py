@@ -49,3 +49,11 @@ def test_split_passages_cuts_at_boundaries_and_loses_no_words():
     assert " ".join(passages).split() == text.split()
     assert split_passages("short", 400) == ["short"]
     assert split_passages("   ", 400) == []
+
+
+def test_contains_matches_whole_terms_and_single_han_characters():
+    assert contains("The robe is dyed red.", "red") and not contains("It was reduced.", "red")
+    assert contains("他住在北京大学", "京") and contains("他住在北京大学", "北京大学")
+    assert not contains("他住在北京", "北大")
+    # a two-syllable Tibetan answer is not found inside a longer syllable sequence
+    assert contains("ཚུ་ཚོ་ན་དི་མ།", "ན་དི") and not contains("ཚུ་ཚོ་ནན་དི་མ།", "ན་དི")

@@ -7,6 +7,7 @@ environment.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -64,8 +65,6 @@ def free_port() -> int:
 
 
 def get_json(url: str, timeout: float = 5.0) -> dict:
-    import json
-
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         return json.loads(resp.read().decode("utf-8"))
 

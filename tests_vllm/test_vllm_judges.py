@@ -29,7 +29,7 @@ pytestmark = pytest.mark.vllm
 TEMPLATE = PROMPTS["v1"]
 P_TOL = 1e-4  # float32 on both sides; kernels differ (vLLM's CPU attention vs SDPA)
 # The vllm judge does not pass a dtype, and vLLM's "auto" runs a float32 checkpoint in bfloat16
-# on CPU; its p_yes then differs from float32 ones by bfloat16 rounding (0.013 seen here).
+# on CPU; its p_yes then differs from float32 ones by bfloat16 rounding (up to 0.026 seen).
 BF16_TOL = 0.05
 REQUESTS_DONE = "vllm:request_success_total"
 

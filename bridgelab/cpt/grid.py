@@ -232,7 +232,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _plan(cfg: GridConfig) -> list[str]:
+def plan(cfg: GridConfig) -> list[str]:
     from bridgelab.pretrain.cli import plan as pretrain_plan
 
     runs = expand(cfg)
@@ -261,7 +261,7 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError(f"--index {args.index}: the grid has runs 0-{len(runs) - 1}")
         only.append(runs[args.index]["name"])
     if args.dry_run:
-        print_dry_run(cfg, _plan(cfg))
+        print_dry_run(cfg, plan(cfg))
         return 0
     from bridgelab.pretrain.cli import EXIT_PREEMPTED
     from bridgelab.pretrain.trainer import Preempted

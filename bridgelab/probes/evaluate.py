@@ -25,7 +25,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from bridgelab.config import config_hash
-from bridgelab.errors import RunFolderError
+from bridgelab.errors import DataError, RunFolderError
 from bridgelab.probes.config import ProbeConfig
 from bridgelab.probes.lint import lint
 from bridgelab.probes.sets import ProbeSet
@@ -139,8 +139,15 @@ def _move_aside(folder: Path) -> Path:
 def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path:
     """Score the plan into ``cfg.out_dir``; skip what is already scored; return the folder."""
 
-    sets = load_sets(cfg)
-    units = load_units(cfg)
+    try:
+        sets = load_sets(cfg)
+        units = load_units(cfg)
+    except DataError as exc:
+        if not dry_run:
+            raise
+        # inputs written by earlier stages may not exist yet when a whole study is planned
+        print_dry_run(cfg, [f"inputs not readable yet: {exc}"])
+        return Path(cfg.out_dir)
     if cfg.null_model:
         units = units + null_units(units, cfg.null_seed)
     work = plan(cfg, units, sets)

@@ -127,7 +127,12 @@ def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[i
         context = context[:-n_spaces]
     whole = tokenizer.encode(context + continuation)
     ctx = tokenizer.encode(context)
-    return ctx, whole[len(ctx) :]
+    if whole[: len(ctx)] == ctx and len(whole) > len(ctx):
+        return ctx, whole[len(ctx) :]
+    # BPE merged tokens across the context/option boundary (scripts written without spaces,
+    # such as Han): lm-eval's split would score a wrong or empty continuation, so the option is
+    # encoded on its own. Where the split is clean (always so far in English) this is lm-eval.
+    return ctx, tokenizer.encode(continuation)
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ Holm or BH correction over the family of tests in the direction table.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from bridgelab.config import Config, param
+from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.stats import adjust, bootstrap_mean_ci, mcnemar_exact, paired_bootstrap
 from bridgelab.probes.summary import NULL_FLAG, NULL_SETTING, read_rows
@@ -247,13 +248,29 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
         plot_learning_curves,
         plot_transfer,
     )
-    from bridgelab.utils.io import atomic_path, atomic_write_text, mark_done, prepare_run_folder
+    from bridgelab.utils.io import (
+        atomic_path,
+        atomic_write_text,
+        is_done,
+        mark_done,
+        prepare_run_folder,
+    )
 
-    path = _results_path(cfg)
     if dry_run:
-        print_dry_run(cfg, [f"read {path}", f"compare {cfg.treatments} vs {cfg.baseline}",
+        print_dry_run(cfg, [f"read {cfg.results}", f"compare {cfg.treatments} vs {cfg.baseline}",
                             f"write tables and plots to {cfg.out_dir}"])  # fmt: skip
         return Path(cfg.out_dir)
+    path = _results_path(cfg)
+    out = Path(cfg.out_dir)
+    digest = config_hash(cfg)
+    if not force and is_done(out):
+        done = json.loads((out / "DONE").read_text(encoding="utf-8") or "{}")
+        # the same analysis of results that have not changed since: nothing to redo
+        if (
+            done.get("config_hash") == digest
+            and path.stat().st_mtime <= (out / "DONE").stat().st_mtime
+        ):
+            return out
     rows = read_rows(path)
     kw = {"scorer": cfg.scorer, "n_boot": cfg.n_boot, "seed": cfg.seed, "credit": cfg.credit}
     common = {**kw, "baseline": cfg.baseline, "treatments": cfg.treatments,
@@ -276,7 +293,7 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
     else:
         plot_forgetting(forgetting, out)
     atomic_write_text(out / "transfer.md", md)
-    mark_done(out, {"rows": len(rows), "tests": len(table)})
+    mark_done(out, {"rows": len(rows), "tests": len(table), "config_hash": digest})
     return out
 
 

@@ -1,8 +1,9 @@
 """`bridgelab study`: run every stage of the study in order, resumably, from one config.
 
 A study config names, for each stage, the stage's own YAML config and the dot-path overrides
-that wire it to the others (``data.path={out_dir}/shards/en``). ``{out_dir}`` and the other
-``{name}`` placeholders are filled from :data:`StudyConfig.vars` and ``out_dir``, so the wiring is
+that wire it to the others (``data.path=${out_dir}/shards/en``). ``${out_dir}`` and the other
+``${name}`` placeholders (``string.Template`` syntax, so YAML flow maps like ``{kind: x}`` in an
+override need no escaping) are filled from :data:`StudyConfig.vars` and ``out_dir``, so the wiring is
 written out in the YAML where a reader can see it, not hidden in code. Each stage's own ``run``
 skips work that is already complete, so re-running a study redoes only what is missing;
 ``study.json`` records each stage's status, output folder and wall time.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import string
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,24 +36,60 @@ class StageSpec:
 
 # The order of the study. Each stage reads only files that earlier stages wrote.
 STAGES: tuple[StageSpec, ...] = (
-    StageSpec("synth", "bridgelab.synth.config:SynthConfig", "bridgelab.synth:run",
-              "generate the synthetic world"),
-    StageSpec("tokenizer", "bridgelab.data.tokenizer:TokenizerConfig",
-              "bridgelab.data.tokenizer:run", "train or load the tokenizer"),
-    StageSpec("prepare", "bridgelab.data.prepare:PrepareConfig", "bridgelab.data.prepare:run",
-              "filter, tokenize and pack the English pretraining corpus"),
-    StageSpec("pretrain", "bridgelab.pretrain.config:PretrainConfig", "bridgelab.pretrain:run",
-              "pretrain from scratch on English"),
-    StageSpec("grid", "bridgelab.cpt.grid:GridConfig", "bridgelab.cpt.grid:run_grid",
-              "continued pretraining: languages x bridge settings x seeds"),
-    StageSpec("probe", "bridgelab.probes.evaluate:ProbeConfig", "bridgelab.probes.evaluate:run",
-              "score every checkpoint on the bilingual probes"),
-    StageSpec("transfer", "bridgelab.probes.transfer:TransferConfig",
-              "bridgelab.probes.transfer:run", "transfer estimates, significance, curves"),
-    StageSpec("frequency", "bridgelab.retrieval.config:FrequencyConfig",
-              "bridgelab.retrieval:run", "retrieval, judge and cultural density"),
-    StageSpec("report", "bridgelab.report.build:ReportConfig", "bridgelab.report.build:run",
-              "assemble the study report"),
+    StageSpec(
+        "synth",
+        "bridgelab.synth.config:SynthConfig",
+        "bridgelab.synth:run",
+        "generate the synthetic world",
+    ),
+    StageSpec(
+        "tokenizer",
+        "bridgelab.data.tokenizer:TokenizerConfig",
+        "bridgelab.data.tokenizer:run",
+        "train or load the tokenizer",
+    ),
+    StageSpec(
+        "prepare",
+        "bridgelab.data.prepare:PrepareConfig",
+        "bridgelab.data.prepare:run",
+        "filter, tokenize and pack the English pretraining corpus",
+    ),
+    StageSpec(
+        "pretrain",
+        "bridgelab.pretrain.config:PretrainConfig",
+        "bridgelab.pretrain:run",
+        "pretrain from scratch on English",
+    ),
+    StageSpec(
+        "grid",
+        "bridgelab.cpt.grid:GridConfig",
+        "bridgelab.cpt.grid:run_grid",
+        "continued pretraining: languages x bridge settings x seeds",
+    ),
+    StageSpec(
+        "probe",
+        "bridgelab.probes.evaluate:ProbeConfig",
+        "bridgelab.probes.evaluate:run",
+        "score every checkpoint on the bilingual probes",
+    ),
+    StageSpec(
+        "transfer",
+        "bridgelab.probes.transfer:TransferConfig",
+        "bridgelab.probes.transfer:run",
+        "transfer estimates, significance, curves",
+    ),
+    StageSpec(
+        "frequency",
+        "bridgelab.retrieval.config:FrequencyConfig",
+        "bridgelab.retrieval:run",
+        "retrieval, judge and cultural density",
+    ),
+    StageSpec(
+        "report",
+        "bridgelab.report.build:ReportConfig",
+        "bridgelab.report.build:run",
+        "assemble the study report",
+    ),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -59,21 +97,23 @@ STAGE_NAMES = tuple(s.name for s in STAGES)
 @dataclass
 class StageRef(Config):
     config: str | None = param(None, help="the stage's YAML config (None: the schema defaults)")
-    overrides: list[str] = param([], help="dot-path overrides; {out_dir} and {var} are filled in")
+    overrides: list[str] = param([], help="dot-path overrides; ${out_dir} and ${var} are filled in")
     enabled: bool = param(True, help="run this stage (disabled stages must already be complete)")
 
 
 @dataclass
 class StudyConfig(Config):
     out_dir: str = param("runs/study", help="folder holding every stage's output and the report")
-    vars: dict[str, str] = param({}, help="extra {name} placeholders usable in stage overrides")
+    vars: dict[str, str] = param({}, help="extra ${name} placeholders usable in stage overrides")
     stages: dict[str, StageRef] = param({}, help=f"per-stage config; keys among {STAGE_NAMES}")
 
     def validate(self) -> None:
         super().validate()
         unknown = sorted(set(self.stages) - set(STAGE_NAMES))
         if unknown:
-            raise ConfigError(f"stages.{unknown[0]}: unknown stage (known: {', '.join(STAGE_NAMES)})")
+            raise ConfigError(
+                f"stages.{unknown[0]}: unknown stage (known: {', '.join(STAGE_NAMES)})"
+            )
         if not self.stages:
             raise ConfigError("stages: a study needs at least one stage")
 
@@ -96,8 +136,8 @@ def resolve_stage(cfg: StudyConfig, spec: StageSpec) -> Config:
     overrides = []
     for item in ref.overrides:
         try:
-            overrides.append(item.format(**values))
-        except KeyError as exc:
+            overrides.append(string.Template(item).substitute(values))
+        except (KeyError, ValueError) as exc:
             raise ConfigError(
                 f"stages.{spec.name}.overrides: '{item}' uses an unknown placeholder {exc} "
                 f"(known: {', '.join(sorted(values))})"
@@ -143,5 +183,7 @@ def run_study(cfg: StudyConfig, *, force: bool = False, only: list[str] | None =
         }
         status["seconds"] = round(time.time() - t_study, 1)
         atomic_write_json(status_path, status)
-        log.info("[%d/%d] %s done in %.1f s -> %s", i, len(specs), spec.name, time.time() - t0, output)
+        log.info(
+            "[%d/%d] %s done in %.1f s -> %s", i, len(specs), spec.name, time.time() - t0, output
+        )
     return out

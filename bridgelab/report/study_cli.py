@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from bridgelab.report.study import STAGE_NAMES, StudyConfig, resolve_stage, run_study, selected_stages
+from bridgelab.report.study import (
+    STAGE_NAMES,
+    StudyConfig,
+    resolve_stage,
+    run_study,
+    selected_stages,
+)
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_config_args(parser)
     parser.add_argument(
-        "--only", nargs="+", choices=STAGE_NAMES, metavar="STAGE",
+        "--only",
+        nargs="+",
+        choices=STAGE_NAMES,
+        metavar="STAGE",
         help=f"run only these stages (others must be complete); among {', '.join(STAGE_NAMES)}",
     )
 

@@ -39,20 +39,11 @@ class DocumentStore:
             for i, text in enumerate(texts)
             for p in split_passages(text, passage_chars)
         ]
-        self._first_passage = [0] * (len(ids) + 1)
-        for p in self.passages:
-            self._first_passage[p.doc_index + 1] += 1
-        for i in range(len(ids)):
-            self._first_passage[i + 1] += self._first_passage[i]
         # saved indexes are keyed by this: any change of an id or a text rebuilds them
         digest = hashlib.sha256()
         for doc_id, text in zip(ids, texts):
             digest.update(f"{doc_id}\t{len(text)}\t{text}\n".encode())
         self.fingerprint = f"{digest.hexdigest()[:16]}-{passage_chars}"
-
-    def passages_of(self, doc_index: int) -> list[str]:
-        lo, hi = self._first_passage[doc_index], self._first_passage[doc_index + 1]
-        return [p.text for p in self.passages[lo:hi]]
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -24,8 +24,12 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bm25s.stopwords import STOPWORDS_EN
+
 from bridgelab.errors import ConfigError
 from bridgelab.retrieval.text import contains, tokenize
+
+STOPWORDS = frozenset(STOPWORDS_EN)  # bm25s's English list
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ class LexicalJudge:
     """Yes when the answer occurs in the document and so does the subject.
 
     Without a known subject (real probes), the subject is approximated by the question's terms:
-    at least ``min_overlap`` of its distinct terms must occur in the document. A baseline, and
+    at least ``min_overlap`` of its distinct terms (English stopwords aside) must occur in the
+    document. A baseline, and
     the judge the tests and the offline demo run.
     """
 
@@ -90,7 +95,8 @@ class LexicalJudge:
         if request.subject is not None:
             found = contains(request.document, request.subject)
             return found, "subject present" if found else "subject absent"
-        terms = set(tokenize(request.question)) - set(tokenize(request.answer))
+        # English function words ("the", "is", "in") would meet the overlap in any document
+        terms = set(tokenize(request.question)) - set(tokenize(request.answer)) - STOPWORDS
         if not terms:
             return True, "answer present"
         doc_terms = set(tokenize(request.document))

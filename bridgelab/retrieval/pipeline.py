@@ -32,7 +32,7 @@ from bridgelab.retrieval.judges import Judge, JudgeRequest, get_judge
 from bridgelab.retrieval.retrievers import RetrieverFactory
 from bridgelab.retrieval.store import JudgmentStore
 from bridgelab.retrieval.tables import plot_density, plot_instances, write_table
-from bridgelab.retrieval.text import statement, tokenize
+from bridgelab.retrieval.text import statement
 from bridgelab.retrieval.validate import read_ground_truth, validation_table
 from bridgelab.utils.io import (
     atomic_write_json,
@@ -196,8 +196,8 @@ def _retrieve(
     log.info("top-%d of %d documents in %s for %d probes", k, len(store), store.name, len(chosen))
     rows, requests = [], []
     for probe, item, query, hits in zip(chosen, items, queries, retriever.search(queries, k)):
-        retrieved[(probe.id, store.name)] = [store.ids[d] for d, _ in hits]
-        docs = [[store.ids[d], score] for d, score in hits]
+        retrieved[(probe.id, store.name)] = [store.ids[h.doc] for h in hits]
+        docs = [[store.ids[h.doc], h.score] for h in hits]
         rows.append({"probe_id": probe.id, "corpus": store.name, "query": query, "docs": docs})
         subject = truth.get(probe.id, {}).get("subject")
         if subject is not None and subject not in item.question:
@@ -205,27 +205,17 @@ def _retrieve(
         requests += [
             JudgeRequest(
                 probe_id=probe.id,
-                doc_id=store.ids[d],
+                doc_id=store.ids[h.doc],
                 question=item.question,
                 answer=item.answer,
                 statement=query,
-                document=_passage_text(store, d, query),
+                document=store.passages[h.passage].text,
                 subject=subject,
             )
-            for d, _ in hits
+            for h in hits
         ]
     atomic_write_jsonl(out / "retrieved" / f"{store.name}.jsonl", rows)
     return requests
-
-
-def _passage_text(store: DocumentStore, doc_index: int, query: str) -> str:
-    """The text the judge sees: the whole document when it is one passage, else the passage
-    sharing the most terms with the query (the judge reads at most max_doc_chars anyway)."""
-    passages = store.passages_of(doc_index)
-    if len(passages) == 1:
-        return passages[0]
-    terms = set(tokenize(query))
-    return max(passages, key=lambda p: len(terms & set(tokenize(p))))
 
 
 def _carry_store_forward(out: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bridgelab.retrieval.config import RetrieverConfig
 from bridgelab.retrieval.docstore import DocumentStore
-from bridgelab.retrieval.sparse import BM25Index, Hits
+from bridgelab.retrieval.sparse import BM25Index, Hit, Hits
 from bridgelab.retrieval.text import TERMS_VERSION
 from bridgelab.utils.io import atomic_dir
 
@@ -29,13 +29,17 @@ class Retriever(Protocol):
 
 
 def rrf_fuse(rankings: list[Hits], k: int, rrf_k: int = 60) -> Hits:
-    """Reciprocal-rank fusion: score(d) = sum over rankings of 1 / (rrf_k + rank of d)."""
+    """Reciprocal-rank fusion: score(d) = sum over rankings of 1 / (rrf_k + rank of d).
+
+    A document keeps the passage of the first ranking that returned it."""
     scores: dict[int, float] = {}
+    passage: dict[int, int] = {}
     for ranking in rankings:
-        for rank, (doc, _) in enumerate(ranking, start=1):
-            scores[doc] = scores.get(doc, 0.0) + 1.0 / (rrf_k + rank)
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.doc] = scores.get(hit.doc, 0.0) + 1.0 / (rrf_k + rank)
+            passage.setdefault(hit.doc, hit.passage)
     fused = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return fused[:k]
+    return [Hit(doc, score, passage[doc]) for doc, score in fused[:k]]
 
 
 class HybridIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tqdm import tqdm
@@ -10,7 +11,16 @@ from tqdm import tqdm
 from bridgelab.retrieval.docstore import DocumentStore
 from bridgelab.retrieval.text import tokenize
 
-Hits = list[tuple[int, float]]  # (document index, score), best first
+
+class Hit(NamedTuple):
+    """A retrieved document: its index in the store, its score, and its best passage's index."""
+
+    doc: int
+    score: float
+    passage: int
+
+
+Hits = list[Hit]  # best first, one per document
 
 
 def best_per_doc(store: DocumentStore, passage_ids: np.ndarray, scores: np.ndarray, k: int) -> Hits:
@@ -23,7 +33,7 @@ def best_per_doc(store: DocumentStore, passage_ids: np.ndarray, scores: np.ndarr
         doc = store.passages[pid].doc_index
         if doc not in seen:
             seen.add(doc)
-            out.append((doc, float(score)))
+            out.append(Hit(doc, float(score), pid))
             if len(out) == k:
                 break
     return out

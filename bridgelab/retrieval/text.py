@@ -45,12 +45,17 @@ def normalize(text: str) -> str:
     return text.casefold()
 
 
-def tokenize(text: str) -> list[str]:
-    """Terms of ``text`` for BM25 (see the module docstring for the per-script rules)."""
+def tokenize(text: str, *, cjk_bigrams: bool = True) -> list[str]:
+    """Terms of ``text`` for BM25 (see the module docstring for the per-script rules).
+
+    ``cjk_bigrams=False`` gives Han/Hangul/Kana runs as single characters instead (for exact
+    matching, where a one-character answer must still be found)."""
     terms: list[str] = []
     for m in _TOKEN_RE.finditer(normalize(text)):
         run = m.group()
-        if m.lastgroup == "cjk":
+        if m.lastgroup == "cjk" and not cjk_bigrams:
+            terms.extend(run)
+        elif m.lastgroup == "cjk":
             terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
         else:
             terms.append(run)
@@ -94,6 +99,11 @@ def split_passages(text: str, max_chars: int) -> list[str]:
 
 
 def contains(haystack: str, needle: str) -> bool:
-    """Whether ``needle`` occurs in ``haystack`` after :func:`normalize` and space collapsing."""
-    needle = " ".join(normalize(needle).split())
-    return bool(needle) and needle in " ".join(normalize(haystack).split())
+    """Whether the terms of ``needle`` occur contiguously among the terms of ``haystack``.
+
+    Matching whole terms, not characters: "red" is not in "reduced", and a Tibetan answer of
+    two syllables is not found inside other words' syllables.
+    """
+    terms = tokenize(needle, cjk_bigrams=False)
+    within = tokenize(haystack, cjk_bigrams=False)
+    return bool(terms) and f" {' '.join(terms)} " in f" {' '.join(within)} "

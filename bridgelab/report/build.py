@@ -1,0 +1,337 @@
+"""`bridgelab report`: assemble one folder a researcher can put next to the paper.
+
+The report only reads what the stages wrote (metrics, probe summaries, transfer tables, density
+tables, ground-truth validation); it computes no new statistic, so every number in it can be
+traced to a CSV beside it. Sections whose stage did not run say so instead of disappearing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bridgelab.config import Config, config_hash, param
+from bridgelab.errors import DataError
+from bridgelab.report.plots import plot_loss_curves
+from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
+from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done, mark_done
+
+
+@dataclass
+class ReportConfig(Config):
+    out_dir: str = param("runs/report", help="report folder (report.md, report.html, csv/, png/)")
+    title: str = param("bridgelab study report", help="report title")
+    world: str | None = param(None, help="synthetic world folder (ground truth), if any")
+    pretrain: str | None = param(None, help="pretraining run folder")
+    grid: str | None = param(None, help="CPT grid folder (grid.json)")
+    probes: str | None = param(None, help="`bridgelab probe` output folder")
+    transfer: str | None = param(None, help="`bridgelab transfer` output folder")
+    frequency: str | None = param(None, help="frequency-analysis output folder")
+    study: str | None = param(None, help="study folder (study.yaml, study.json) for provenance")
+    headline_scorer: str = param("paper", help="scorer whose accuracies head the summary tables")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    if frame.empty:
+        return "_(empty)_\n"
+    return frame.to_markdown(index=False, floatfmt=floatfmt) + "\n"
+
+
+class ReportWriter:
+    """Collects sections, copies the CSV/PNG files they cite into the report folder."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.lines: list[str] = []
+        self.headline: dict[str, Any] = {}
+        (out / "csv").mkdir(parents=True, exist_ok=True)
+        (out / "png").mkdir(parents=True, exist_ok=True)
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def attach(self, src: Path, *, name: str | None = None) -> str | None:
+        """Copy ``src`` into csv/ or png/ (by suffix); return its relative path for links."""
+        if not src.is_file():
+            return None
+        sub = "png" if src.suffix == ".png" else "csv"
+        dest = self.out / sub / (name or src.name)
+        shutil.copyfile(src, dest)
+        return f"{sub}/{dest.name}"
+
+    def image(self, src: Path, caption: str, *, name: str | None = None) -> None:
+        rel = self.attach(src, name=name)
+        if rel:
+            self.add(f"![{caption}]({rel})", "")
+
+    def missing(self, what: str) -> None:
+        self.add(f"_Not available: {what}._", "")
+
+
+def section_settings(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Settings", "")
+    study = Path(cfg.study) if cfg.study else None
+    if study and (study / "study.yaml").is_file():
+        w.attach(study / "study.yaml")
+        w.add(
+            "The study config is in `csv/study.yaml`; each stage's resolved config is in its "
+            "output folder (listed below).",
+            "",
+        )
+    if study and (study / "study.json").is_file():
+        status = json.loads((study / "study.json").read_text(encoding="utf-8"))
+        rows = [
+            {
+                "stage": k,
+                "status": v.get("status"),
+                "seconds": v.get("seconds"),
+                "output": v.get("output"),
+            }
+            for k, v in status.get("stages", {}).items()
+        ]
+        w.add(_md_table(pd.DataFrame(rows), ".1f"))
+        w.headline["study_seconds"] = status.get("seconds")
+    if cfg.world and (Path(cfg.world) / "world.json").is_file():
+        world = json.loads((Path(cfg.world) / "world.json").read_text(encoding="utf-8"))
+        cultures = world.get("cultures", [])
+        w.add(
+            f"Synthetic world `{cfg.world}`: {len(cultures)} cultures, "
+            f"{len(world.get('facts', []))} facts, seed {world.get('config', {}).get('seed')}.",
+            "",
+        )
+    import torch
+    import transformers
+
+    w.add(
+        f"Software: Python {platform.python_version()}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}.",
+        "",
+    )
+
+
+def section_pretrain(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Pretraining (English only)", "")
+    if not cfg.pretrain or not (Path(cfg.pretrain) / "metrics.jsonl").is_file():
+        w.missing("pretraining metrics")
+        return
+    run = Path(cfg.pretrain)
+    metrics = _read_jsonl(run / "metrics.jsonl")
+    losses = [m for m in metrics if "loss" in m]
+    first, last = losses[0], losses[-1]
+    w.headline["pretrain_loss"] = {
+        "first": first["loss"],
+        "last": last["loss"],
+        "steps": last["step"],
+    }
+    w.add(
+        f"Loss {first['loss']:.3f} at step {first['step']} → {last['loss']:.3f} at step "
+        f"{last['step']} ({last.get('tokens', 0):,} tokens). Run folder: `{run}`.",
+        "",
+    )
+    png = w.out / "png" / "pretrain_loss.png"
+    plot_loss_curves({"pretrain": losses}, png, title="Pretraining loss")
+    w.add("![pretraining loss](png/pretrain_loss.png)", "")
+
+
+def section_grid(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Continued pretraining grid", "")
+    grid_json = Path(cfg.grid or "") / "grid.json"
+    if not cfg.grid or not grid_json.is_file():
+        w.missing("CPT grid")
+        return
+    runs = json.loads(grid_json.read_text(encoding="utf-8"))["runs"]
+    rows, curves = [], {}
+    for r in runs:
+        metrics = [m for m in _read_jsonl(Path(r["run_dir"]) / "metrics.jsonl") if "loss" in m]
+        rows.append(
+            {
+                "run": r["name"],
+                "lang": r["lang"],
+                "setting": r["setting"],
+                "seed": r["seed"],
+                "status": r["status"],
+                "checkpoints": len(r.get("checkpoints", [])),
+                "final loss": metrics[-1]["loss"] if metrics else None,
+            }
+        )
+        if metrics:
+            curves[r["name"]] = metrics
+    frame = pd.DataFrame(rows)
+    frame.to_csv(w.out / "csv" / "grid_runs.csv", index=False)
+    w.add(_md_table(frame), "[csv](csv/grid_runs.csv)", "")
+    if curves:
+        plot_loss_curves(curves, w.out / "png" / "cpt_loss.png", title="CPT loss per run")
+        w.add("![CPT loss](png/cpt_loss.png)", "")
+
+
+def section_probes(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Probe accuracy (last checkpoint of each run)", "")
+    summary = Path(cfg.probes or "") / "summary.csv"
+    if not cfg.probes or not summary.is_file():
+        w.missing("probe results")
+        return
+    w.attach(summary, name="probe_summary.csv")
+    frame = pd.read_csv(summary)
+    frame = frame[frame["scorer"] == cfg.headline_scorer]
+    last = frame.loc[frame.groupby(["run", "probe_set"])["step"].idxmax()]
+    keep = [
+        c
+        for c in (
+            "run",
+            "setting",
+            "step",
+            "probe_set",
+            "question_lang",
+            "accuracy",
+            "ci_low",
+            "ci_high",
+            "null_accuracy",
+            "chance",
+            "null_flag",
+            "ties",
+        )
+        if c in last.columns
+    ]
+    w.add(
+        f"Scorer `{cfg.headline_scorer}`; every accuracy sits beside the randomly initialised "
+        "model's accuracy on the same items (`null_accuracy`) and chance; `NULL>CHANCE` flags a "
+        "scorer or set that a random model beats.",
+        "",
+    )
+    w.add(_md_table(last[keep]), "[all scorers and steps](csv/probe_summary.csv)", "")
+
+
+def section_transfer(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Transfer: with bridges − without", "")
+    tdir = Path(cfg.transfer or "")
+    if not cfg.transfer or not (tdir / "transfer.md").is_file():
+        w.missing("transfer estimates")
+        return
+    for name in ("transfer.csv", "transfer_curves.csv", "curves.csv", "forgetting.csv"):
+        w.attach(tdir / name)
+    table = pd.read_csv(tdir / "transfer.csv")
+    if not table.empty:
+        w.headline["transfer"] = [
+            {
+                "culture": r["culture"],
+                "direction": r["direction"],
+                "diff": float(r["diff"]),
+                "p_adjusted": float(r["p_adjusted"]),
+                "significant": bool(r["significant"]),
+            }
+            for _, r in table.iterrows()
+        ]
+    body = (tdir / "transfer.md").read_text(encoding="utf-8").replace("## ", "### ")
+    w.add(body, "", "[csv](csv/transfer.csv)", "")
+    w.add("### Learning curves", "")
+    for png in sorted(tdir.glob("*.png")):
+        w.image(png, png.stem.replace("_", " "))
+
+
+def section_frequency(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Frequency analysis: cultural density", "")
+    fdir = Path(cfg.frequency or "")
+    if not cfg.frequency or not (fdir / "summary.json").is_file():
+        w.missing("frequency analysis")
+        return
+    for stem, title in (
+        ("density", "Density per culture and corpus"),
+        ("instances", "Instance level: occurrences of transferred facts vs all"),
+        ("validation", "Ground-truth checks (synthetic world)"),
+    ):
+        if (fdir / f"{stem}.csv").is_file():
+            w.attach(fdir / f"{stem}.csv")
+            w.add(
+                f"### {title}",
+                "",
+                (fdir / f"{stem}.md").read_text(encoding="utf-8"),
+                f"[csv](csv/{stem}.csv)",
+                "",
+            )
+            w.image(fdir / f"{stem}.png", title)
+    summary = json.loads((fdir / "summary.json").read_text(encoding="utf-8"))
+    if "validation" in summary:
+        w.headline["validation"] = summary["validation"]
+
+
+def run(cfg: ReportConfig, *, force: bool = False) -> Path:
+    """Write report.md, report.html and the CSV/PNG files they cite."""
+    out = Path(cfg.out_dir)
+    digest = config_hash(cfg)
+    if is_done(out) and not force:
+        done = json.loads((out / "DONE").read_text(encoding="utf-8") or "{}")
+        if done.get("config_hash") == digest and _inputs_older_than(cfg, out / "DONE"):
+            return out
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.dump(out / "config.yaml")
+    w = ReportWriter(out)
+    w.add(f"# {cfg.title}", "")
+    for section in (
+        section_settings,
+        section_pretrain,
+        section_grid,
+        section_probes,
+        section_transfer,
+        section_frequency,
+    ):
+        section(w, cfg)
+    text = "\n".join(w.lines).rstrip() + "\n"
+    atomic_write_text(out / "report.md", text)
+    atomic_write_text(out / "report.html", to_html(text, cfg.title))
+    atomic_write_json(out / "headline.json", w.headline)
+    mark_done(out, {"config_hash": digest})
+    return out
+
+
+def _inputs_older_than(cfg: ReportConfig, marker: Path) -> bool:
+    """True when no input folder's DONE marker is newer than the report (else rebuild)."""
+    stamp = marker.stat().st_mtime
+    for folder in (cfg.pretrain, cfg.grid, cfg.probes, cfg.transfer, cfg.frequency):
+        if folder and (Path(folder) / "DONE").is_file():
+            if (Path(folder) / "DONE").stat().st_mtime > stamp:
+                return False
+    return True
+
+
+def to_html(markdown_text: str, title: str) -> str:
+    import markdown
+
+    body = markdown.markdown(markdown_text, extensions=["tables"])
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+        "<style>body{font-family:sans-serif;max-width:70em;margin:auto;padding:1em}"
+        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "img{max-width:100%}</style></head><body>"
+        f"{body}</body></html>\n"
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_config_args(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = load_stage_config(args, ReportConfig)
+    if args.dry_run:
+        print_dry_run(cfg, [f"write {cfg.out_dir}/report.md and report.html"])
+        return 0
+    for key in ("pretrain", "grid", "probes", "transfer", "frequency"):
+        value = getattr(cfg, key)
+        if value and not Path(value).is_dir():
+            raise DataError(f"{key}: folder {value} does not exist")
+    out = run(cfg, force=args.force)
+    print(f"report: {out / 'report.md'}")
+    return 0
