@@ -41,6 +41,14 @@ test-vllm:
 	VLLM_VENV=$(VLLM_VENV) bash scripts/vllm_env.sh
 	$(VLLM_VENV)/bin/python -m pytest -q tests_vllm $(PYTEST_ARGS)
 
+# Side-by-side performance measurements (minutes; results land in benchmarks/results/).
+SAMPLE_DATA ?= $(or $(BRIDGELAB_SAMPLE_DATA),../shared/data)
+bench: install
+	$(PY) benchmarks/bench_prepare.py --data $(SAMPLE_DATA)
+	$(PY) benchmarks/bench_pretrain.py
+	$(PY) benchmarks/bench_probes.py
+	$(PY) benchmarks/bench_retrieval.py
+
 lint: install
 	$(VENV)/bin/ruff check bridgelab tests benchmarks
 	$(VENV)/bin/ruff format --check bridgelab tests benchmarks

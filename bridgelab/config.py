@@ -52,9 +52,7 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
                 return _coerce(value, arg, key, source)
             except ConfigError:
                 continue
-        raise ConfigError(
-            f"{source}: key '{key}': {value!r} is not a valid {_type_name(tp)}"
-        )
+        raise ConfigError(f"{source}: key '{key}': {value!r} is not a valid {_type_name(tp)}")
     if origin is Literal:
         if value not in get_args(tp):
             choices = ", ".join(repr(a) for a in get_args(tp))
@@ -103,9 +101,13 @@ class Config:
     """Base of every stage config: YAML in, validated dataclass out, YAML back."""
 
     @classmethod
-    def from_dict(cls: type[T], data: dict[str, Any], *, source: str = "<config>", prefix: str = "") -> T:
+    def from_dict(
+        cls: type[T], data: dict[str, Any], *, source: str = "<config>", prefix: str = ""
+    ) -> T:
         if not isinstance(data, dict):
-            raise ConfigError(f"{source}: expected a mapping at '{prefix or '<top>'}', got {data!r}")
+            raise ConfigError(
+                f"{source}: expected a mapping at '{prefix or '<top>'}', got {data!r}"
+            )
         hints = get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(fields))

@@ -151,7 +151,9 @@ def read_jsonl_records(
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+                raise DataError(
+                    f"{where}: malformed JSON ({exc.msg} at column {exc.colno})"
+                ) from None
             if not isinstance(rec, dict):
                 raise DataError(f"{where}: expected a JSON object, got {type(rec).__name__}")
             item = parse(rec, where)

@@ -6,7 +6,7 @@ so the classification is the Unicode Consortium's, not a hand-written range tabl
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import regex
 
@@ -24,14 +24,14 @@ STUDY_LANGS = tuple(LANG_SCRIPTS)
 TARGET_LANGS = ("ko", "zh", "bo", "mn")
 
 
-@lru_cache(maxsize=None)
+@cache
 def outside_scripts_pattern(scripts: tuple[str, ...]) -> regex.Pattern:
     """A pattern matching one character whose Script is none of ``scripts`` (nor Common/Inherited)."""
     allowed = "".join(f"\\p{{Script={s}}}" for s in (*scripts, *NEUTRAL_SCRIPTS))
     return regex.compile(f"[^{allowed}]")
 
 
-@lru_cache(maxsize=None)
+@cache
 def script_pattern(script: str) -> regex.Pattern:
     return regex.compile(f"\\p{{Script={script}}}")
 
