@@ -46,27 +46,11 @@ def bench_items(n: int) -> list[ProbeItem]:
 
 
 def build_model(items: list[ProbeItem], folder: Path):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from bridgelab.testing import save_tiny_qwen2, train_byte_bpe
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=2000,
-        special_tokens=["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator([f"{it.question} {' '.join(it.options)}" for it in items], trainer)
-    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(hf_tok), hidden_size=256, intermediate_size=768, num_hidden_layers=4,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        tie_word_embeddings=True, eos_token_id=hf_tok.eos_token_id, bos_token_id=None,
-    )  # fmt: skip
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    hf_tok.save_pretrained(folder)
+    tok = train_byte_bpe([f"{it.question} {' '.join(it.options)}" for it in items], 2000)
+    save_tiny_qwen2(folder, tok, hidden_size=256, intermediate_size=768, num_layers=4,
+                    max_positions=512)  # fmt: skip
     from bridgelab.probes.models import load_model, load_tokenizer
 
     return load_model(folder, device="cpu"), load_tokenizer(folder)

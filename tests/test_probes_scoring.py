@@ -16,6 +16,7 @@ from bridgelab.probes.config import ProbeConfig
 from bridgelab.probes.models import build_null_model, load_model, load_tokenizer
 from bridgelab.probes.scoring import ScorePolicy, cyclic_credit, decide, score_items
 from bridgelab.probes.transfer import TransferConfig
+from bridgelab.testing import save_tiny_qwen2, train_byte_bpe
 
 torch.set_num_threads(1)
 
@@ -41,29 +42,8 @@ def make_items(lang: str) -> list[ProbeItem]:
 
 def build_checkpoint(folder, seed: int):
     """A tiny byte-level BPE tokenizer (EOS <|endoftext|>) and a random Qwen2, saved HF-style."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=320,
-        special_tokens=["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
     texts = [f"{q} {' '.join(o)}" for _, q, o, _ in EN] + KO
-    tok.train_from_iterator(texts, trainer)
-    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
-    torch.manual_seed(seed)
-    config = Qwen2Config(
-        vocab_size=len(hf_tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
-        tie_word_embeddings=True, eos_token_id=hf_tok.eos_token_id, bos_token_id=None,
-    )  # fmt: skip
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    hf_tok.save_pretrained(folder)
-    return folder
+    return save_tiny_qwen2(folder, train_byte_bpe(texts, 320), seed=seed)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from bridgelab.errors import BridgelabError, ConfigError, DataError
 from bridgelab.retrieval.config import JudgeConfig
 from bridgelab.retrieval.judges import JudgeRequest, LexicalJudge, get_judge
 from bridgelab.retrieval.store import JudgmentStore
+from bridgelab.testing import save_tiny_qwen2, train_byte_bpe
 
 
 def _req(i: int, document: str, subject: str | None = "Zorvath festival") -> JudgeRequest:
@@ -110,37 +111,10 @@ def test_judge_config_errors_name_the_key():
 @pytest.fixture(scope="module")
 def tiny_lm(tmp_path_factory):
     """A random 1-layer Qwen2 with a byte-level BPE where Yes and No are single tokens."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300,
-        special_tokens=["<eos>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
     text = ["Fact: the Zorvath festival is held in Kelmar. Document: Answer:"] * 5
-    tok.train_from_iterator(text + ["Yes No Yes No"] * 50, trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<eos>", pad_token="<eos>")
-    vocab = fast.get_vocab()
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-    )
+    tok = train_byte_bpe(text + ["Yes No Yes No"] * 50, 300, eos="<eos>", pad="<eos>")
     folder = tmp_path_factory.mktemp("tiny_lm")
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    fast.save_pretrained(folder)
-    return folder
+    return save_tiny_qwen2(folder, tok, num_layers=1, max_positions=256)
 
 
 def test_transformers_judge_reads_yes_no_probabilities_with_padding(tiny_lm):

@@ -149,8 +149,7 @@ def _read_parquet(
             except DataError as exc:
                 if not skip_bad:
                     raise
-                stats.skipped += 1
-                stats.errors.append(str(exc))
+                stats.skip(exc)
                 continue
             stats.read += 1
             yield doc
@@ -174,8 +173,7 @@ def _read_hf(cfg: SourceConfig, skip_bad: bool, stats: ReadStats) -> Iterator[Do
         except DataError as exc:
             if not skip_bad:
                 raise
-            stats.skipped += 1
-            stats.errors.append(str(exc))
+            stats.skip(exc)
             continue
         stats.read += 1
         yield doc
@@ -261,9 +259,7 @@ def read_line_aligned(
         except DataError as exc:
             if not skip_bad:
                 raise
-            stats.skipped += 1
-            if len(stats.errors) < 20:
-                stats.errors.append(str(exc))
+            stats.skip(exc)
             continue
         stats.read += 1
         pairs.append(ParallelPair(f"{id_prefix}-{i:06d}", lang_a, lang_b, text_a, text_b, source))

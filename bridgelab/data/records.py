@@ -80,6 +80,12 @@ class ReadStats:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)  # the first few messages, for the report
 
+    def skip(self, exc: Exception) -> None:
+        """Count a skipped record; keep the first 20 messages for the report."""
+        self.skipped += 1
+        if len(self.errors) < 20:
+            self.errors.append(str(exc))
+
 
 R = TypeVar("R")
 
@@ -160,12 +166,15 @@ def read_jsonl_records(
         except DataError as exc:
             if not skip_bad:
                 raise
-            stats.skipped += 1
-            if len(stats.errors) < 20:
-                stats.errors.append(str(exc))
+            stats.skip(exc)
             continue
         stats.read += 1
         yield item
+
+
+def read_json_objects(path: str | Path) -> list[dict[str, Any]]:
+    """Every JSON object of a JSONL file (no schema), with file:line errors like the others."""
+    return list(read_jsonl_records(path, lambda rec, where: rec))
 
 
 def read_documents(path: str | Path, **kw: Any) -> Iterator[Document]:

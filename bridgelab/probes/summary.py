@@ -7,7 +7,6 @@ cannot hide in a footnote.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bridgelab.data.records import read_json_objects
 from bridgelab.errors import DataError
 from bridgelab.probes.stats import bootstrap_mean_ci
-from bridgelab.utils.io import iter_lines
 
 GROUP = [
     "run",
@@ -37,14 +36,7 @@ NULL_SETTING = (
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    rows = []
-    for lineno, line in iter_lines(path):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
-    return rows
+    return read_json_objects(path)
 
 
 def chance_credit(options: Iterable[str], answer: str) -> float:

@@ -13,35 +13,23 @@ Per corpus this reports:
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from scipy.stats import spearmanr
 
-from bridgelab.errors import DataError
-from bridgelab.utils.io import iter_lines
+from bridgelab.data.records import read_jsonl_records
 
 Row = dict[str, Any]
 
 
 def read_ground_truth(path: str | Path) -> dict[str, Row]:
-    """{probe_id: ground-truth row}, checked for the keys validation needs."""
-    truth: dict[str, Row] = {}
-    for lineno, line in iter_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: malformed JSON ({exc.msg})") from None
-        for key in ("probe_id", "counts", "doc_ids"):
-            if not isinstance(row, dict) or key not in row:
-                raise DataError(f"{where}: missing key '{key}'")
-        truth[str(row["probe_id"])] = row
-    return truth
+    """{probe_id: ground-truth row} of the probed facts (pair-only facts have no probe)."""
+    from bridgelab.synth.output import parse_ground_truth_row
+
+    rows = read_jsonl_records(path, parse_ground_truth_row)
+    return {str(row["probe_id"]): row for row in rows if row["probe_id"] is not None}
 
 
 def validation_table(

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bridgelab.data.records import write_records
+from bridgelab.data.records import read_jsonl_records, write_records
 from bridgelab.errors import DataError, RunFolderError
 from bridgelab.synth.config import SynthConfig
 from bridgelab.synth.vocab import FILLER_INTRO
@@ -18,7 +18,6 @@ from bridgelab.utils.io import (
     atomic_write_json,
     atomic_write_jsonl,
     is_done,
-    iter_lines,
     mark_done,
     prepare_run_folder,
 )
@@ -90,27 +89,19 @@ def run(cfg: SynthConfig, *, force: bool = False) -> Path:
     return out
 
 
+def parse_ground_truth_row(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check one ground-truth row (the keys every consumer relies on)."""
+    missing = [k for k in GROUND_TRUTH_KEYS if k not in row]
+    if missing:
+        raise DataError(f"{where}: missing key '{missing[0]}'")
+    if not isinstance(row["counts"], dict) or not isinstance(row["doc_ids"], dict):
+        raise DataError(f"{where}: 'counts' and 'doc_ids' must be mappings")
+    return row
+
+
 def load_ground_truth(world_dir: str | Path) -> list[dict[str, Any]]:
     """The rows of ``<world>/ground_truth.jsonl``; a missing file or bad row is a DataError."""
-    path = Path(world_dir) / GROUND_TRUTH
-    rows = []
-    for lineno, line in iter_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: expected a JSON object")
-        missing = [k for k in GROUND_TRUTH_KEYS if k not in row]
-        if missing:
-            raise DataError(f"{where}: missing key '{missing[0]}'")
-        if not isinstance(row["counts"], dict) or not isinstance(row["doc_ids"], dict):
-            raise DataError(f"{where}: 'counts' and 'doc_ids' must be mappings")
-        rows.append(row)
-    return rows
+    return list(read_jsonl_records(Path(world_dir) / GROUND_TRUTH, parse_ground_truth_row))
 
 
 def plan(cfg: SynthConfig) -> list[str]:
