@@ -104,6 +104,15 @@ def section_settings(w: ReportWriter, cfg: ReportConfig) -> None:
         ]
         w.add(_md_table(pd.DataFrame(rows), ".1f"))
         w.headline["study_seconds"] = status.get("seconds")
+        copied = []
+        for stage, info in status.get("stages", {}).items():
+            src = Path(info.get("output") or "") / "config.yaml"
+            if info.get("output") and src.is_file():
+                (w.out / "configs").mkdir(exist_ok=True)
+                shutil.copyfile(src, w.out / "configs" / f"{stage}.yaml")
+                copied.append(f"[{stage}](configs/{stage}.yaml)")
+        if copied:
+            w.add("Resolved config of each stage: " + ", ".join(copied) + ".", "")
     if cfg.world and (Path(cfg.world) / "world.json").is_file():
         world = json.loads((Path(cfg.world) / "world.json").read_text(encoding="utf-8"))
         cultures = world.get("cultures", [])
@@ -267,6 +276,25 @@ def section_frequency(w: ReportWriter, cfg: ReportConfig) -> None:
         w.headline["validation"] = summary["validation"]
 
 
+def headline_lines(headline: dict[str, Any]) -> list[str]:
+    """The report's first lines: the numbers a reader looks for, each from a section below."""
+    lines = ["## Headline", ""]
+    if "pretrain_loss" in headline:
+        p = headline["pretrain_loss"]
+        lines.append(
+            f"- Pretraining loss {p['first']:.3f} → {p['last']:.3f} over {p['steps']} steps."
+        )
+    for t in headline.get("transfer", []):
+        verdict = "significant" if t["significant"] else "not significant"
+        lines.append(
+            f"- Transfer {t['direction']} (culture {t['culture']}): {t['diff'] * 100:+.1f} points "
+            f"with bridges, {verdict} (adjusted p = {t['p_adjusted']:.3g})."
+        )
+    if headline.get("study_seconds") is not None:
+        lines.append(f"- Study wall time: {headline['study_seconds']:.0f} s.")
+    return lines if len(lines) > 2 else []
+
+
 def run(cfg: ReportConfig, *, force: bool = False) -> Path:
     """Write report.md, report.html and the CSV/PNG files they cite."""
     out = Path(cfg.out_dir)
@@ -278,7 +306,6 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     cfg.dump(out / "config.yaml")
     w = ReportWriter(out)
-    w.add(f"# {cfg.title}", "")
     for section in (
         section_settings,
         section_pretrain,
@@ -288,7 +315,8 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
         section_frequency,
     ):
         section(w, cfg)
-    text = "\n".join(w.lines).rstrip() + "\n"
+    head = [f"# {cfg.title}", "", *headline_lines(w.headline), ""]
+    text = "\n".join(head + w.lines).rstrip() + "\n"
     atomic_write_text(out / "report.md", text)
     atomic_write_text(out / "report.html", to_html(text, cfg.title))
     atomic_write_json(out / "headline.json", w.headline)

@@ -12,6 +12,7 @@ skips work that is already complete, so re-running a study redoes only what is m
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import string
 import time
@@ -153,8 +154,21 @@ def selected_stages(cfg: StudyConfig) -> list[StageSpec]:
     return [s for s in STAGES if s.name in cfg.stages]
 
 
+def _finished_at(output: Path) -> float | None:
+    """When the stage last finished work in ``output``: its DONE marker, or for a CPT grid
+    (whose grid.json is rebuilt on every call) the newest DONE of its runs."""
+    markers = [output / "DONE", *output.glob("runs/*/DONE")]
+    stamps = [p.stat().st_mtime for p in markers if p.is_file()]
+    return max(stamps) if stamps else None
+
+
 def run_study(cfg: StudyConfig, *, force: bool = False, only: list[str] | None = None) -> Path:
-    """Run the study's stages in order. ``force`` applies to the stages in ``only`` (or all)."""
+    """Run the study's stages in order. ``force`` applies to the stages in ``only`` (or all).
+
+    ``study.json`` keeps, per stage, the wall time of the invocation that did its work: a stage
+    found complete on a re-run keeps its earlier time, so the file always describes the study
+    as computed, not the last (mostly skipped) invocation.
+    """
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg.dump(out / "study.yaml")
@@ -162,28 +176,29 @@ def run_study(cfg: StudyConfig, *, force: bool = False, only: list[str] | None =
     specs = selected_stages(cfg)
     # Resolve every config before running anything, so a typo in the last stage fails in seconds.
     resolved = {spec.name: resolve_stage(cfg, spec) for spec in specs}
-    status: dict[str, Any] = {"stages": {}}
-    t_study = time.time()
+    previous = {}
+    if status_path.is_file():
+        previous = json.loads(status_path.read_text(encoding="utf-8")).get("stages", {})
+    stages: dict[str, Any] = {}
     for i, spec in enumerate(specs, start=1):
         ref = cfg.stages[spec.name]
-        if only and spec.name not in only:
-            status["stages"][spec.name] = {"status": "not selected"}
+        if (only and spec.name not in only) or not ref.enabled:
+            stages[spec.name] = previous.get(spec.name, {"status": "not run"})
             continue
-        stage_cfg = resolved[spec.name]
         log.info("[%d/%d] %s: %s", i, len(specs), spec.name, spec.what)
         t0 = time.time()
-        if not ref.enabled:
-            status["stages"][spec.name] = {"status": "disabled"}
-            continue
-        output = _import(spec.run)(stage_cfg, force=force)
-        status["stages"][spec.name] = {
-            "status": "done",
-            "output": str(output),
-            "seconds": round(time.time() - t0, 1),
-        }
-        status["seconds"] = round(time.time() - t_study, 1)
-        atomic_write_json(status_path, status)
-        log.info(
-            "[%d/%d] %s done in %.1f s -> %s", i, len(specs), spec.name, time.time() - t0, output
+        output = Path(_import(spec.run)(resolved[spec.name], force=force))
+        seconds = round(time.time() - t0, 1)
+        finished = _finished_at(output)
+        prev = previous.get(spec.name, {})
+        reused = finished is not None and finished < t0 and prev.get("output") == str(output)
+        if reused and prev.get("status") == "done":
+            stages[spec.name] = prev
+        else:
+            stages[spec.name] = {"status": "done", "output": str(output), "seconds": seconds}
+        total = sum(s.get("seconds") or 0 for s in stages.values())
+        atomic_write_json(
+            status_path, {"stages": {**previous, **stages}, "seconds": round(total, 1)}
         )
+        log.info("[%d/%d] %s done in %.1f s -> %s", i, len(specs), spec.name, seconds, output)
     return out
