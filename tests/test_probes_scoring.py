@@ -199,35 +199,57 @@ def test_null_model_is_seeded_and_random(ckpt, lm):
     assert not torch.equal(wa, model.model.layers[0].mlp.up_proj.weight)
 
 
-def test_probe_run_resumes_then_transfer(tmp_path):
-    from bridgelab.probes import evaluate, transfer
+def test_probe_run_resumes_then_transfer(tmp_path, monkeypatch):
+    from bridgelab.probes import evaluate, models, transfer
 
     world = tmp_path / "world"
     write_records(world / "probes" / "ko.en.jsonl", make_items("en"))
     write_records(world / "probes" / "ko.ko.jsonl", make_items("ko"))
+    english = [ProbeItem(f"e{it.id}", "en-c0", "en", it.question, it.options, it.answer)
+               for it in make_items("en")]  # fmt: skip
+    write_records(world / "probes" / "en.en.jsonl", english)
+    init = str(build_checkpoint(tmp_path / "init", 0))  # the model both runs start from
     runs = []
     for setting, seed in (("bridge", 1), ("nobridge", 2)):
         cks = [
             [s, str(build_checkpoint(tmp_path / setting / f"step{s}", seed + s))] for s in (5, 10)
         ]
         runs.append({"name": f"ko-{setting}-s0", "lang": "ko", "setting": setting, "seed": 0,
-                     "run_dir": "", "status": "done", "checkpoints": cks})  # fmt: skip
+                     "run_dir": "", "status": "done", "checkpoints": cks,
+                     "config": {"init_from": init}})  # fmt: skip
     (tmp_path / "grid").mkdir()
     (tmp_path / "grid" / "grid.json").write_text(json.dumps({"runs": runs}))
     data = {"out_dir": str(tmp_path / "probes"), "grid": str(tmp_path / "grid"), "device": "cpu",
-            "probe_sets": [{"kind": "synthetic", "path": str(world), "langs": ["ko"]}]}  # fmt: skip
+            "probe_sets": [{"kind": "synthetic", "path": str(world), "langs": ["ko", "en"]}]}  # fmt: skip
+    loads = []
+    real_load = models.load_model
+    monkeypatch.setattr(
+        models, "load_model", lambda path, **kw: loads.append(path) or real_load(path, **kw)
+    )
     out = evaluate.run(ProbeConfig.from_dict(data))
+    # every checkpoint folder opened once: 4 CPT exports + the shared init model
+    assert sorted(loads) == sorted({init, *(p for r in runs for _, p in r["checkpoints"])})
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    # 4 checkpoints + 1 null model, 2 sets, 3 scorers, 6 items
-    assert len(rows) == 5 * 2 * 3 * 6
+    # (2 runs x 3 steps + 1 null model) x 3 sets (ko.en, ko.ko, en.en) x 3 scorers x 6 items
+    assert len(rows) == 7 * 3 * 3 * 6
     assert {r["setting"] for r in rows} == {"bridge", "nobridge", "random-init"}
+    step0 = [r for r in rows if r["step"] == 0 and r["setting"] != "random-init"]
+    assert {r["run"] for r in step0} == {"ko-bridge-s0", "ko-nobridge-s0"}
+    assert {r["checkpoint"] for r in step0} == {init}
+    by_run = {}
+    for r in step0:
+        by_run.setdefault(r["run"], {})[(r["probe_set"], r["item_id"], r["scorer"])] = r["scores"]
+    assert len(by_run["ko-bridge-s0"]) == 3 * 3 * 6
+    assert by_run["ko-bridge-s0"] == by_run["ko-nobridge-s0"]
     unit = out / "items" / "ko-bridge-s0" / "step_000010" / "synthetic__ko.en.jsonl"
     others = sorted(p for p in (out / "items").rglob("*.jsonl") if p != unit)
     before = {p: os.stat(p).st_mtime_ns for p in others}
     unit.unlink()
     (out / "DONE").unlink()  # as if killed before the end
+    loads.clear()
     evaluate.run(ProbeConfig.from_dict(data))
     assert unit.is_file() and {p: os.stat(p).st_mtime_ns for p in others} == before
+    assert loads == [runs[0]["checkpoints"][1][1]]
     with pytest.raises(RunFolderError, match="another config"):
         evaluate.run(ProbeConfig.from_dict({**data, "batch_size": 3}))
     summary = (out / "summary.csv").read_text()
@@ -239,4 +261,15 @@ def test_probe_run_resumes_then_transfer(tmp_path):
     for name in ("transfer.csv", "transfer.md", "curves_ko.png", "transfer_curves.png"):
         assert (tr / name).is_file(), name
     md = (tr / "transfer.md").read_text()
-    assert "| ko | bridge | 10 |" in md and "random-init model" in md
+    assert "| ko | bridge | 10 |" in md and "random-init model" in md  # step -1: the last step
+    import pandas as pd
+
+    curves = pd.read_csv(tr / "transfer_curves.csv")
+    assert sorted(set(curves["step"])) == [0, 5, 10]
+    assert (curves[curves["step"] == 0]["diff"] == 0).all()  # both settings: the same model
+    assert list(pd.read_csv(tr / "transfer.csv")["step"].unique()) == [10]
+    forgetting = pd.read_csv(tr / "forgetting.csv")
+    assert set(forgetting["step"]) == {0, 5, 10} and (tr / "forgetting.png").is_file()
+    first = forgetting[forgetting["step"] == 0]
+    assert set(first["setting"]) == {"bridge", "nobridge"} and (first["change"] == 0).all()
+    assert first["accuracy"].nunique() == 1  # both runs start from the same model

@@ -83,39 +83,43 @@ def _check_unit_file(path: Path, unit: Unit) -> None:
 
 
 def score_plan(cfg: ProbeConfig, out: Path, work: list[tuple[Unit, ProbeSet]]) -> None:
-    """Score every unit whose file is missing; open each model once for all its sets."""
+    """Score every unit whose file is missing. Each checkpoint folder is opened once and each
+    of its sets scored once, then written for every unit that shares it (the runs of a grid
+    share their step-0 model; its scores do not depend on the run)."""
     from bridgelab.probes.models import build_null_model, load_model, load_tokenizer
     from bridgelab.probes.scoring import score_items_multi
 
-    todo: dict[Unit, list[ProbeSet]] = {}
+    # (checkpoint folder, null?) -> set name -> (the set, the units waiting for it)
+    todo: dict[tuple[str, bool], dict[str, tuple[ProbeSet, list[Unit]]]] = {}
     for unit, pset in work:
         path = unit_file(out, unit, pset.name)
         if path.is_file():
             _check_unit_file(path, unit)
         else:
-            todo.setdefault(unit, []).append(pset)
-    done = len(work) - sum(len(v) for v in todo.values())
-    if done:
-        log.info("resuming: %d of %d (checkpoint, probe set) units already scored", done, len(work))
-    for unit, psets in tqdm(todo.items(), desc="checkpoints", unit="ckpt"):
-        tokenizer = load_tokenizer(unit.path)
-        if unit.null:
-            model = build_null_model(
-                unit.path, seed=cfg.null_seed, dtype=cfg.dtype, device=cfg.device
-            )
+            sets = todo.setdefault((unit.path, unit.null), {})
+            sets.setdefault(pset.name, (pset, []))[1].append(unit)
+    left = sum(len(units) for sets in todo.values() for _, units in sets.values())
+    if left < len(work):
+        log.info("resuming: %d of %d (checkpoint, probe set) units already scored",
+                 len(work) - left, len(work))  # fmt: skip
+    for (ckpt, null), sets in tqdm(todo.items(), desc="checkpoints", unit="ckpt"):
+        tokenizer = load_tokenizer(ckpt)
+        if null:
+            model = build_null_model(ckpt, seed=cfg.null_seed, dtype=cfg.dtype, device=cfg.device)
         else:
-            model = load_model(unit.path, dtype=cfg.dtype, device=cfg.device)
-        for pset in psets:
+            model = load_model(ckpt, dtype=cfg.dtype, device=cfg.device)
+        for pset, units in sets.values():
             results, skipped = score_items_multi(
                 model, tokenizer, pset.items, cfg.scorers, batch_size=cfg.batch_size,
                 policy=cfg.policy.build(), permutations=cfg.permutations,
             )  # fmt: skip
             items = {it.id: it for it in pset.items}
-            n = atomic_write_jsonl(
-                unit_file(out, unit, pset.name), _rows(unit, pset, results, items)
-            )
-            log.info("%s step %d %s: %d rows, skipped %s", unit.run, unit.step, pset.name, n,
-                     {k: len(v) for k, v in skipped.items()})  # fmt: skip
+            for unit in units:
+                n = atomic_write_jsonl(
+                    unit_file(out, unit, pset.name), _rows(unit, pset, results, items)
+                )
+                log.info("%s step %d %s: %d rows, skipped %s", unit.run, unit.step, pset.name,
+                         n, {k: len(v) for k, v in skipped.items()})  # fmt: skip
         del model
 
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridgelab.errors import DataError
+from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.config import ProbeConfig
 from bridgelab.probes.sets import ProbeSet, check_aligned, load_probe_set
 from bridgelab.probes.summary import NULL_SETTING
@@ -56,6 +56,28 @@ def _step_of(folder: Path) -> int:
     return int(json.loads(info.read_text(encoding="utf-8")).get("step", 0)) if info.is_file() else 0
 
 
+def init_checkpoint(run: dict, grid_file: Path, index: int) -> str:
+    """The HF checkpoint a grid run started from: its resolved ``config.init_from`` (the grid
+    writes the pretraining run's last export there), else the grid config's ``init_from``."""
+    init = (run.get("config") or {}).get("init_from")
+    if init:
+        return str(init)
+    grid_yaml = grid_file.with_name("grid.yaml")
+    if not grid_yaml.is_file():
+        raise DataError(f"{grid_file}: run {index} names no init_from and {grid_yaml} is missing")
+    import yaml
+
+    from bridgelab.cpt.grid import resolve_init
+
+    # only the one key is read: the grid's other settings do not matter for scoring
+    saved = yaml.safe_load(grid_yaml.read_text(encoding="utf-8")) or {}
+    try:
+        init = resolve_init(str(saved.get("init_from") or ""))
+    except ConfigError as exc:
+        raise DataError(f"{grid_yaml}: {exc}") from None
+    return str(init)
+
+
 def load_units(cfg: ProbeConfig) -> list[Unit]:
     units = []
     if cfg.grid:
@@ -69,7 +91,12 @@ def load_units(cfg: ProbeConfig) -> list[Unit]:
             ]
             if missing:
                 raise DataError(f"{grid_file}: run {i} has no '{missing[0]}'")
-            for step, path in run["checkpoints"]:
+            checkpoints = [(int(step), str(path)) for step, path in run["checkpoints"]]
+            if 0 not in {step for step, _ in checkpoints}:
+                # step 0 is the model the run started from: learning and forgetting curves
+                # start there, and "transferred" is judged against it
+                checkpoints.insert(0, (0, init_checkpoint(run, grid_file, i)))
+            for step, path in checkpoints:
                 units.append(
                     Unit(
                         run["name"],

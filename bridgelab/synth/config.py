@@ -100,6 +100,17 @@ class SynthConfig(Config):
         True, help="documents may use the probe's wording; false: probes are unseen paraphrases"
     )
     pair_mix: PairMixConfig = param(PairMixConfig(), help="content of the parallel pairs")
+    en_cultures: int = param(
+        0, help="English 'home' cultures, stated only in the English corpus (forgetting probes)"
+    )
+    en_culture_mentions: int = param(
+        4, help="documents of the English corpus stating each fact of an English culture"
+    )
+
+    def english_keys(self) -> tuple[str, ...]:
+        """Config keys left out of world.json and the world hash while there is no English
+        culture, so that a world without one stays byte-identical to worlds made before."""
+        return () if self.en_cultures else ("en_cultures", "en_culture_mentions")
 
     def validate(self) -> None:
         super().validate()
@@ -112,6 +123,11 @@ class SynthConfig(Config):
                 raise ConfigError(f"languages.{lang}.{exc}") from None
         if not self.languages:
             raise ConfigError("languages: name at least one target language")
+        if self.en_cultures < 0 or self.en_culture_mentions < 1:
+            raise ConfigError(
+                "en_cultures: must be >= 0 (and en_culture_mentions >= 1), got "
+                f"{self.en_cultures} ({self.en_culture_mentions})"
+            )
         if self.facts_per_culture < 1 or self.bridge_facts_per_culture < 0:
             raise ConfigError("facts_per_culture: must be >= 1 (bridge_facts_per_culture >= 0)")
         if self.facts_per_doc < 1:

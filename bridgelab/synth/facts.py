@@ -30,8 +30,13 @@ class Fact:
 
     def counts(self, cfg: SynthConfig) -> dict[str, int]:
         """How many documents of each corpus state this fact (by construction)."""
-        lc = cfg.languages[self.culture.lang]
         counts = {"en": 0, **{lang: 0 for lang in cfg.languages}}
+        if self.culture.lang == "en":
+            # an English culture is native to the English corpus and stated nowhere else
+            if self.exposure == "en_only":
+                counts["en"] = cfg.en_culture_mentions
+            return counts
+        lc = cfg.languages[self.culture.lang]
         if self.exposure in ("both", "en_only"):
             counts["en"] = lc.en_mentions
         if self.exposure in ("both", "native_only"):
@@ -69,33 +74,47 @@ def apportion(weights: dict[str, float], n: int, rng: random.Random) -> list[str
     return labels
 
 
+def _exposure_weights(cfg: SynthConfig, lang: str) -> dict[str, float]:
+    """Exposure shares of a culture's probed facts. An English culture's facts are stated in
+    English only, apart from the configured unseen share (stated nowhere, the control)."""
+    weights = cfg.exposure.weights()
+    if lang != "en":
+        return weights
+    unseen = weights["unseen"] / sum(weights.values())
+    return {"en_only": 1.0 - unseen, "unseen": unseen}
+
+
 def make_cultures_and_facts(cfg: SynthConfig) -> tuple[list[Culture], list[Fact]]:
     rng = random.Random(f"{cfg.seed}:facts")
     names = NameMaker(rng)
     cultures: list[Culture] = []
     facts: list[Fact] = []
-    for lang in sorted(cfg.languages):
-        for ci in range(cfg.languages[lang].cultures):
-            culture = Culture(f"{lang}-c{ci}", names(), lang)
-            cultures.append(culture)
-            n_probed = cfg.facts_per_culture
-            exposures = apportion(cfg.exposure.weights(), n_probed, rng)
+    # English cultures come last, so the draws for the target languages' cultures (and with
+    # them every world made with en_cultures = 0) do not change
+    slots = [(x, i) for x in sorted(cfg.languages) for i in range(cfg.languages[x].cultures)]
+    slots += [("en", i) for i in range(cfg.en_cultures)]
+    for lang, ci in slots:
+        culture = Culture(f"{lang}-c{ci}", names(), lang)
+        cultures.append(culture)
+        n_probed = cfg.facts_per_culture
+        exposures = apportion(_exposure_weights(cfg, lang), n_probed, rng)
+        if lang != "en":  # an English culture has no parallel pairs, so no pair-only facts
             exposures += ["pairs_only"] * cfg.bridge_facts_per_culture
-            # start the relation cycle at a seeded offset so small worlds still vary
-            offset = rng.randrange(len(RELATIONS))
-            for fi, exposure in enumerate(exposures):
-                relation = RELATIONS[(offset + fi) % len(RELATIONS)]
-                facts.append(
-                    Fact(
-                        id=f"{culture.id}-f{fi:02d}",
-                        culture=culture,
-                        relation=relation,
-                        subject=names(),
-                        object=rng.choice(VALUE_SETS[relation.value_type]),
-                        probed=fi < n_probed,
-                        exposure=exposure,
-                    )
+        # start the relation cycle at a seeded offset so small worlds still vary
+        offset = rng.randrange(len(RELATIONS))
+        for fi, exposure in enumerate(exposures):
+            relation = RELATIONS[(offset + fi) % len(RELATIONS)]
+            facts.append(
+                Fact(
+                    id=f"{culture.id}-f{fi:02d}",
+                    culture=culture,
+                    relation=relation,
+                    subject=names(),
+                    object=rng.choice(VALUE_SETS[relation.value_type]),
+                    probed=fi < n_probed,
+                    exposure=exposure,
                 )
+            )
     return cultures, facts
 
 

@@ -120,6 +120,8 @@ def plan(cfg: SynthConfig) -> list[str]:
     en_mentions = sum(
         lc.cultures * probed * share_en * lc.en_mentions for lc in cfg.languages.values()
     )
+    share_seen = 1 - weights["unseen"] / sum(weights.values())  # of an English culture's facts
+    en_mentions += cfg.en_cultures * probed * share_seen * cfg.en_culture_mentions
     en_docs = math.ceil(
         cfg.en_filler_words / words_per_filler_doc + en_mentions / cfg.facts_per_doc
     )
@@ -134,5 +136,10 @@ def plan(cfg: SynthConfig) -> list[str]:
             f"corpora/{lang}.jsonl: ~{docs} documents, ~{lc.filler_words + 8 * mentions:,.0f} "
             f"words (~{mentions:.0f} fact mentions); parallel/en-{lang}.jsonl: {lc.pairs} pairs; "
             f"probes/{lang}.en.jsonl + {lang}.{lang}.jsonl: {lc.cultures * probed} items each"
+        )
+    if cfg.en_cultures:
+        lines.append(
+            f"{cfg.en_cultures} English cultures: {cfg.en_cultures * probed} facts stated in "
+            f"{cfg.en_culture_mentions} English documents each; probes/en.en.jsonl"
         )
     return lines

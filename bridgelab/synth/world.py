@@ -102,7 +102,11 @@ class World:
         return {
             "format": FORMAT,
             "config_hash": world_hash(self.config),
-            "config": {k: v for k, v in self.config.to_dict().items() if k != "out_dir"},
+            "config": {
+                k: v
+                for k, v in self.config.to_dict().items()
+                if k not in ("out_dir", *self.config.english_keys())
+            },
             "cultures": [
                 {
                     "id": c.id,
@@ -136,7 +140,7 @@ class World:
 
 def world_hash(cfg: SynthConfig) -> str:
     """The hash of what a world holds; ``out_dir`` is left out so a world can be moved."""
-    return config_hash(cfg, exclude=("out_dir",))
+    return config_hash(cfg, exclude=("out_dir", *cfg.english_keys()))
 
 
 def filler_sentence(rng: random.Random) -> tuple[str, dict[str, str]]:
@@ -243,12 +247,15 @@ def _probes(world: World, lang: str) -> None:
     # each answer position used equally often (to within one) over the set
     positions = [i % NUM_OPTIONS for i in range(len(facts))]
     rng.shuffle(positions)
-    english, native = [], []
+    english: list[ProbeItem] = []
+    native: list[ProbeItem] = []
+    # an English culture is asked in English only: <world>/probes/en.en.jsonl
+    qlangs = (("en", english),) if lang == "en" else (("en", english), (lang, native))
     for fact, pos in zip(facts, positions):
         others = [v for v in VALUE_SETS[fact.relation.value_type] if v != fact.object]
         options = rng.sample(others, NUM_OPTIONS - 1)
         options.insert(pos, fact.object)
-        for qlang, out in (("en", english), (lang, native)):
+        for qlang, out in qlangs:
             lex = world.lexicons[qlang]
             question = world.render_fact(fact, qlang, fact.relation.templates[0], value=BLANK)
             out.append(
@@ -262,7 +269,8 @@ def _probes(world: World, lang: str) -> None:
                 )
             )
     world.probes[(lang, "en")] = english
-    world.probes[(lang, lang)] = native
+    if lang != "en":
+        world.probes[(lang, lang)] = native
 
 
 def generate(cfg: SynthConfig) -> World:
@@ -276,6 +284,8 @@ def generate(cfg: SynthConfig) -> World:
     for lang in sorted(cfg.languages):
         _pairs(world, lang)
         _probes(world, lang)
+    if cfg.en_cultures:
+        _probes(world, "en")
     for ids in world.doc_ids.values():
         for corpus in ids:
             ids[corpus].sort()
