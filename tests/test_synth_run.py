@@ -23,7 +23,8 @@ def test_every_preset_loads_and_plans(path):
     cfg = SynthConfig.load(path)
     lines = plan(cfg)
     assert any("corpora/en.jsonl" in line for line in lines)
-    assert sum("probes/" in line for line in lines) == len(cfg.languages)
+    # one probe line per target language, plus one for the English cultures when there are any
+    assert sum("probes/" in line for line in lines) == len(cfg.languages) + (cfg.en_cultures > 0)
 
 
 def test_presets_exist():
