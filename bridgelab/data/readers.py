@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bridgelab.config import Config, param
-from bridgelab.data.records import Document, ParallelPair, ReadStats, read_jsonl_records
+from bridgelab.data.records import (
+    Document,
+    ParallelPair,
+    ReadStats,
+    parse_records,
+    read_jsonl_records,
+)
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.utils.io import iter_lines
 
@@ -137,22 +143,15 @@ def _read_parquet(
     missing = [c for c in columns if c not in pfile.schema_arrow.names]
     if missing:
         raise DataError(f"{path}: no column '{missing[0]}' (columns: {pfile.schema_arrow.names})")
-    row = 0
     source = cfg.name or path.name.split(".")[0]
-    for batch in pfile.iter_batches(columns=columns):
-        for rec in batch.to_pylist():
-            row += 1
-            try:
-                doc = _record_to_document(
-                    rec, f"{path}:row {row}", cfg, f"{path.stem}-{row}", source
-                )
-            except DataError as exc:
-                if not skip_bad:
-                    raise
-                stats.skip(exc)
-                continue
-            stats.read += 1
-            yield doc
+    rows = (rec for batch in pfile.iter_batches(columns=columns) for rec in batch.to_pylist())
+    numbered = ((f"{path}:row {row}", (row, rec)) for row, rec in enumerate(rows, start=1))
+    yield from parse_records(
+        numbered,
+        lambda rr, where: _record_to_document(rr[1], where, cfg, f"{path.stem}-{rr[0]}", source),
+        skip_bad=skip_bad,
+        stats=stats,
+    )
 
 
 def _read_hf(cfg: SourceConfig, skip_bad: bool, stats: ReadStats) -> Iterator[Document]:
@@ -166,17 +165,16 @@ def _read_hf(cfg: SourceConfig, skip_bad: bool, stats: ReadStats) -> Iterator[Do
     except Exception as exc:  # hub, network and file errors all end here
         raise DataError(f"cannot load dataset '{cfg.hf_name}' ({cfg.hf_config}): {exc}") from None
     name = cfg.name or cfg.hf_name.replace("/", "_")
-    for row, rec in enumerate(ds, start=1):
-        where = f"{cfg.hf_name}[{cfg.hf_split}] row {row}"
-        try:
-            doc = _record_to_document(rec, where, cfg, f"{name}-{row}", name)
-        except DataError as exc:
-            if not skip_bad:
-                raise
-            stats.skip(exc)
-            continue
-        stats.read += 1
-        yield doc
+    numbered = (
+        (f"{cfg.hf_name}[{cfg.hf_split}] row {row}", (row, rec))
+        for row, rec in enumerate(ds, start=1)
+    )
+    yield from parse_records(
+        numbered,
+        lambda rr, where: _record_to_document(rr[1], where, cfg, f"{name}-{rr[0]}", name),
+        skip_bad=skip_bad,
+        stats=stats,
+    )
 
 
 def read_source(

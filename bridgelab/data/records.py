@@ -139,6 +139,35 @@ def probe_from_dict(rec: dict[str, Any], where: str) -> ProbeItem:
     )
 
 
+def parse_records(
+    raw: Iterable[tuple[str, Any]],
+    parse: Callable[[Any, str], R],
+    *,
+    skip_bad: bool = False,
+    stats: ReadStats | None = None,
+) -> Iterator[R]:
+    """Parse ``(where, record)`` pairs; a DataError stops the read, or with ``skip_bad`` is
+    counted in ``stats`` and the record skipped. Every reader of the project goes through here."""
+    for where, rec in raw:
+        try:
+            item = parse(rec, where)
+        except DataError as exc:
+            if not skip_bad:
+                raise
+            if stats is not None:
+                stats.skip(exc)
+            continue
+        if stats is not None:
+            stats.read += 1
+        yield item
+
+
+def _json_lines(path: Path) -> Iterator[tuple[str, str]]:
+    for lineno, line in iter_lines(path):
+        if line.strip():
+            yield f"{path}:{lineno}", line
+
+
 def read_jsonl_records(
     path: str | Path,
     parse: Callable[[dict[str, Any], str], R],
@@ -149,27 +178,17 @@ def read_jsonl_records(
     """Yield parsed records of a (possibly .gz/.xz) JSONL file; blank lines are ignored."""
     path = Path(path)
     stats = stats if stats is not None else ReadStats(str(path))
-    for lineno, line in iter_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
+
+    def decode_and_parse(line: str, where: str) -> R:
         try:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{where}: malformed JSON ({exc.msg} at column {exc.colno})"
-                ) from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{where}: expected a JSON object, got {type(rec).__name__}")
-            item = parse(rec, where)
-        except DataError as exc:
-            if not skip_bad:
-                raise
-            stats.skip(exc)
-            continue
-        stats.read += 1
-        yield item
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{where}: expected a JSON object, got {type(rec).__name__}")
+        return parse(rec, where)
+
+    return parse_records(_json_lines(path), decode_and_parse, skip_bad=skip_bad, stats=stats)
 
 
 def read_json_objects(path: str | Path) -> list[dict[str, Any]]:
