@@ -168,3 +168,50 @@ def test_hf_folder_is_copied_with_the_same_hash(bpe_dir, tmp_path):
     (broken / "tokenizer.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(DataError, match="broken: not a loadable Hugging Face tokenizer folder"):
         run(TokenizerConfig(out_dir=str(tmp_path / "out"), kind="hf", path=str(broken)))
+
+
+def _train_bpe(root, corpora, **options):
+    """A 400-token BPE on ``corpora`` with ``options``, loaded with AutoTokenizer."""
+    from transformers import AutoTokenizer
+
+    name = "bpe-" + "-".join(f"{k}{v!r}" for k, v in sorted(options.items()))
+    cfg = TokenizerConfig(
+        out_dir=str(root / name), data_root=str(root), corpora=corpora, vocab_size=400, **options
+    )
+    return AutoTokenizer.from_pretrained(str(run(cfg)))
+
+
+def test_prefix_space_tokenizes_a_first_word_as_mid_sentence(tmp_path):
+    """`prefix_space`: a probe's sentence-initial subject gets its mid-document tokens, decoding
+    gives the text back, and the mixture's separator stays one token after a half."""
+
+    from bridgelab.cpt.mixture import _separator_id
+
+    corpora = _corpora(tmp_path)
+    out = {flag: _train_bpe(tmp_path, corpora, prefix_space=flag) for flag in (False, True)}
+    word = "문화는"  # mid-sentence in every Korean training text, never first
+    for flag, tok in out.items():
+        first = tok.encode(f"{word} 강")[:-1]
+        mid = tok.encode(f"강 {word}")[1:]
+        assert (first == mid) is flag
+        for text in TEXTS.values():
+            assert tok.decode(tok.encode(text)) == text
+        sep = _separator_id(tok, "\n")
+        assert tok.convert_ids_to_tokens(sep) == "Ċ"
+
+
+def test_isolate_keeps_repeated_chinese_clauses_from_merging(tmp_path):
+    """A clause repeated verbatim is one pre-token in unspaced text: plain BPE merges it into
+    phrase tokens, `isolate: \\p{Han}` keeps every token within one character."""
+
+    corpora = _corpora(tmp_path)
+    zh = TEXTS["zh"]
+    widest = {}
+    for isolate in ("", r"\p{Han}"):
+        tok = _train_bpe(tmp_path, corpora, isolate=isolate)
+        ids = tok.encode(zh)
+        assert tok.decode(ids) == zh
+        widest[bool(isolate)] = max(len(tok.decode([i])) for i in ids)
+    assert widest[False] > 1 and widest[True] == 1
+    with pytest.raises(ConfigError, match="isolate"):
+        TokenizerConfig(corpora=corpora, isolate="[unclosed").validate()

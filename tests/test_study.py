@@ -83,6 +83,55 @@ def test_report_numbers_are_the_stages_numbers(tiny_study: Path):
     assert "<table>" in (report / "report.html").read_text()
 
 
+def test_exposure_table_recounts_the_probe_results(tiny_study: Path):
+    """csv/exposure.csv against a count made here from results.jsonl and the ground truth."""
+    exposure = {
+        r["fact_id"]: r["exposure"]
+        for r in map(json.loads, (tiny_study / "world/ground_truth.jsonl").read_text().splitlines())
+    }
+    rows = [
+        r
+        for r in map(json.loads, (tiny_study / "probes/results.jsonl").read_text().splitlines())
+        if r["scorer"] == "paper"
+        and r.get("setting")
+        and r["item_id"] in exposure
+        and r["setting"] != "random-init"
+    ]
+    nulls = [
+        r
+        for r in map(json.loads, (tiny_study / "probes/results.jsonl").read_text().splitlines())
+        if r["scorer"] == "paper" and r.get("setting") == "random-init" and r["item_id"] in exposure
+    ]
+    last = {}
+    for r in rows:
+        last[r["run"]] = max(last.get(r["run"], 0), r["step"])
+    table = _read_csv(tiny_study / "report/csv/exposure.csv")
+    assert table and {t["role"] for t in table} >= {"transfer en->X", "transfer X->en"}
+    for t in table:
+
+        def cell(r, t=t):
+            q = "en" if r["question_lang"] == "en" else "native"
+            return (r["culture_lang"], q, exposure[r["item_id"]]) == (
+                t["culture_lang"],
+                t["questions"],
+                t["exposure"],
+            )
+
+        for setting in ("bridge", "nobridge"):
+            got = [
+                r["correct"]
+                for r in rows
+                if cell(r) and r["setting"] == setting and r["step"] == last[r["run"]]
+            ]
+            assert float(t[setting]) == pytest.approx(sum(got) / len(got))
+        step0 = {(r["item_id"], r["question_lang"], r["seed"]): r["correct"]
+                 for r in rows if cell(r) and r["step"] == 0}  # fmt: skip
+        null = [r["correct"] for r in nulls if cell(r)]
+        assert float(t["random-init"]) == pytest.approx(sum(null) / len(null))
+        assert int(t["items"]) == len(step0)
+        assert float(t["step0"]) == pytest.approx(sum(step0.values()) / len(step0))
+
+
 def test_rerun_skips_finished_stages(tiny_study: Path):
     marker = tiny_study / "pretrain/metrics.jsonl"
     before = marker.stat().st_mtime_ns

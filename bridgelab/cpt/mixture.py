@@ -88,7 +88,14 @@ def _encode(tokenizer: Any, texts: list[str], eos: int) -> list[np.ndarray]:
 
 
 def _separator_id(tokenizer: Any, separator: str) -> int:
-    ids = tokenizer(separator, add_special_tokens=False)["input_ids"]
+    # The separator's tokens where it stands, after a half: a tokenizer that prepends a space to
+    # every text (`prefix_space`) would otherwise encode it as space + separator.
+    def encode(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    head = encode("a")
+    ids = encode("a" + separator)
+    ids = ids[len(head) :] if ids[: len(head)] == head else encode(separator)
     if len(ids) != 1:
         raise ConfigError(
             f"separator: {separator!r} is {len(ids)} tokens; it must be exactly one so that a "

@@ -58,10 +58,28 @@ class TokenizerConfig(Config):
     corpora: list[SourceConfig] = param([], help="bpe: the training mixture (every study language)")
     vocab_size: int = param(8000, help="bpe: vocabulary size including byte and special tokens")
     min_frequency: int = param(2, help="bpe: minimum pair frequency for a merge")
+    prefix_space: bool = param(
+        False,
+        help="bpe: encode every text with a leading space (GPT-2's add_prefix_space, Llama's "
+        "leading '▁'), so a text's first word gets the same tokens as mid-sentence; "
+        "false: Qwen's behaviour",
+    )
+    isolate: str = param(
+        "",
+        help="bpe: a regex whose every match is its own pre-token, never merged with its "
+        "neighbours (e.g. '\\p{Han}': at most one Chinese character per token); '': none",
+    )
     skip_bad: bool = param(False, help="skip (and count) malformed corpus records")
 
     def validate(self) -> None:
         super().validate()
+        if self.isolate:
+            import regex
+
+            try:
+                regex.compile(self.isolate)
+            except regex.error as exc:
+                raise ConfigError(f"isolate: not a valid regex {self.isolate!r} ({exc})") from None
         if self.kind == "bpe":
             if not self.corpora:
                 raise ConfigError("corpora: training a BPE needs at least one corpus")
@@ -102,13 +120,22 @@ def train_tokenizer(cfg: TokenizerConfig):
 
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
+    if cfg.prefix_space:
+        # A probe question starts its text, so its first word (in SOV languages, the subject)
+        # would otherwise be cut into byte pieces never seen mid-document in a small vocabulary.
+        tok.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Prepend(" ")])
+    splits = [pre_tokenizers.Split(Regex(QWEN_PATTERN), behavior="isolated")]
+    if cfg.isolate:
+        # Text without spaces (Chinese) is one pre-token per clause, so BPE on a small corpus
+        # whose facts repeat verbatim learns subject+object merges: a probe's right answer then
+        # tokenizes unlike its distractors. Qwen's merges come from a huge corpus; not here.
+        splits.append(pre_tokenizers.Split(Regex(cfg.isolate), behavior="isolated"))
     tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(QWEN_PATTERN), behavior="isolated"),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
+        [*splits, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
     )
     tok.decoder = decoders.ByteLevel()
+    if cfg.prefix_space:  # decode(encode(text)) == text
+        tok.decoder = decoders.Sequence([decoders.ByteLevel(), decoders.Strip(" ", 1, 0)])
     trainer = trainers.BpeTrainer(
         vocab_size=cfg.vocab_size,
         min_frequency=cfg.min_frequency,

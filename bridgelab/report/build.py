@@ -1,8 +1,9 @@
 """`bridgelab report`: assemble one folder a researcher can put next to the paper.
 
 The report only reads what the stages wrote (metrics, probe summaries, transfer tables, density
-tables, ground-truth validation); it computes no new statistic, so every number in it can be
-traced to a CSV beside it. Sections whose stage did not run say so instead of disappearing.
+tables, ground-truth validation) and runs no test of its own; its one aggregation, accuracy by
+exposure on a synthetic world, is written as CSV like everything else, so every number in it can
+be traced to a CSV beside it. Sections whose stage did not run say so instead of disappearing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 
 from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import DataError
+from bridgelab.probes.summary import NULL_SETTING
 from bridgelab.report.plots import plot_loss_curves
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done, mark_done
@@ -250,6 +252,72 @@ def section_transfer(w: ReportWriter, cfg: ReportConfig) -> None:
         w.image(png, png.stem.replace("_", " "))
 
 
+# Which knowledge a probe cell needs, by where the world stated the fact and the question's
+# language: only the two "transfer" cells can move with bridges; the others are controls.
+ROLES = {
+    ("en_only", "native"): "transfer en->X",
+    ("native_only", "en"): "transfer X->en",
+    ("en_only", "en"): "direct (English)",
+    ("native_only", "native"): "direct (native)",
+    ("both", "en"): "direct (both)",
+    ("both", "native"): "direct (both)",
+    ("unseen", "en"): "never stated",
+    ("unseen", "native"): "never stated",
+}
+
+
+def exposure_table(results: pd.DataFrame, truth: pd.DataFrame, scorer: str) -> pd.DataFrame:
+    """Accuracy per culture language, question language and exposure: the pretrained model
+    (step 0) and each setting at its runs' last step, over items x seeds."""
+    rows = results[(results["scorer"] == scorer) & results["setting"].notna()]
+    rows = rows.merge(truth, left_on="item_id", right_on="fact_id", how="inner")
+    null = rows[rows["setting"] == NULL_SETTING]
+    rows = rows[rows["setting"] != NULL_SETTING]
+    if rows.empty:
+        return pd.DataFrame()
+    rows = rows.assign(questions=(rows["question_lang"] == "en").map({True: "en", False: "native"}))
+    keys = ["culture_lang", "questions", "exposure"]
+    last = rows.groupby("run")["step"].transform("max")
+    first = rows[rows["step"] == 0].drop_duplicates(["item_id", "question_lang", "seed"])
+    table = first.groupby(keys)["correct"].agg(items="size", step0="mean").reset_index()
+    for setting, group in rows[rows["step"] == last].groupby("setting"):
+        acc = group.groupby(keys)["correct"].mean().rename(setting)
+        table = table.merge(acc.reset_index(), on=keys, how="left")
+    if not null.empty:  # the random-init model on the same items: what no knowledge scores
+        null = null.assign(
+            questions=(null["question_lang"] == "en").map({True: "en", False: "native"})
+        )
+        acc = null.groupby(keys)["correct"].mean().rename(NULL_SETTING)
+        table = table.merge(acc.reset_index(), on=keys, how="left")
+    table.insert(
+        3, "role", [ROLES.get((e, q), "") for e, q in zip(table.exposure, table.questions)]
+    )
+    return table
+
+
+def section_exposure(w: ReportWriter, cfg: ReportConfig) -> None:
+    w.add("## Accuracy by exposure (synthetic world)", "")
+    results = Path(cfg.probes or "") / "results.jsonl"
+    truth = Path(cfg.world or "") / "ground_truth.jsonl"
+    if not cfg.world or not truth.is_file() or not results.is_file():
+        w.missing("probe results on a synthetic world with ground truth")
+        return
+    gt = pd.DataFrame(_read_jsonl(truth))[["fact_id", "exposure"]]
+    table = exposure_table(pd.DataFrame(_read_jsonl(results)), gt, cfg.headline_scorer)
+    table.to_csv(w.out / "csv" / "exposure.csv", index=False)
+    w.add(
+        "Where the world stated each probed fact decides what a question needs: an English-only "
+        "fact asked natively, or a native-only fact asked in English, can only be answered by "
+        "transfer; the other cells are the direct-knowledge controls. `step0` is the pretrained "
+        f"model before CPT; the setting columns are each run's last step (scorer "
+        f"`{cfg.headline_scorer}`, mean over items and seeds).",
+        "",
+        _md_table(table),
+        "[csv](csv/exposure.csv)",
+        "",
+    )
+
+
 def section_frequency(w: ReportWriter, cfg: ReportConfig) -> None:
     w.add("## Frequency analysis: cultural density", "")
     fdir = Path(cfg.frequency or "")
@@ -312,6 +380,7 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
         section_grid,
         section_probes,
         section_transfer,
+        section_exposure,
         section_frequency,
     ):
         section(w, cfg)
