@@ -271,11 +271,11 @@ def exposure_table(results: pd.DataFrame, truth: pd.DataFrame, scorer: str) -> p
     (step 0) and each setting at its runs' last step, over items x seeds."""
     rows = results[(results["scorer"] == scorer) & results["setting"].notna()]
     rows = rows.merge(truth, left_on="item_id", right_on="fact_id", how="inner")
+    rows = rows.assign(questions=(rows["question_lang"] == "en").map({True: "en", False: "native"}))
     null = rows[rows["setting"] == NULL_SETTING]
     rows = rows[rows["setting"] != NULL_SETTING]
     if rows.empty:
         return pd.DataFrame()
-    rows = rows.assign(questions=(rows["question_lang"] == "en").map({True: "en", False: "native"}))
     keys = ["culture_lang", "questions", "exposure"]
     last = rows.groupby("run")["step"].transform("max")
     first = rows[rows["step"] == 0].drop_duplicates(["item_id", "question_lang", "seed"])
@@ -284,9 +284,6 @@ def exposure_table(results: pd.DataFrame, truth: pd.DataFrame, scorer: str) -> p
         acc = group.groupby(keys)["correct"].mean().rename(setting)
         table = table.merge(acc.reset_index(), on=keys, how="left")
     if not null.empty:  # the random-init model on the same items: what no knowledge scores
-        null = null.assign(
-            questions=(null["question_lang"] == "en").map({True: "en", False: "native"})
-        )
         acc = null.groupby(keys)["correct"].mean().rename(NULL_SETTING)
         table = table.merge(acc.reset_index(), on=keys, how="left")
     table.insert(
