@@ -78,6 +78,20 @@ def _plt():
     return plt
 
 
+def _band_line(ax, g: pd.DataFrame, y: str, label: str, *, alpha: float = 0.15) -> None:
+    """``y`` against step with its 95% band (``ci_low``..``ci_high``) in the line's colour."""
+    g = g.sort_values("step")
+    (line,) = ax.plot(g["step"], g[y], marker="o", label=label)
+    ax.fill_between(g["step"], g["ci_low"], g["ci_high"], alpha=alpha, color=line.get_color())
+
+
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_learning_curves(curves: pd.DataFrame, out_dir: Path, *, scorer: str) -> list[Path]:
     """One PNG per culture: accuracy vs step per setting (95% bands), one panel per question
     language, with the null model and chance as horizontal references."""
@@ -91,11 +105,7 @@ def plot_learning_curves(curves: pd.DataFrame, out_dir: Path, *, scorer: str) ->
         for ax, q in zip(axes[0], qlangs):
             gq = g[g["question_lang"] == q]
             for setting, gs in gq[gq["setting"] != NULL_SETTING].groupby("setting"):
-                gs = gs.sort_values("step")
-                (line,) = ax.plot(gs["step"], gs["accuracy"], marker="o", label=setting)
-                ax.fill_between(
-                    gs["step"], gs["ci_low"], gs["ci_high"], alpha=0.2, color=line.get_color()
-                )
+                _band_line(ax, gs, "accuracy", setting, alpha=0.2)
             null = gq[gq["setting"] == NULL_SETTING]["accuracy"]
             if len(null):
                 ax.axhline(float(null.mean()), color="grey", ls="--", label="random-init model")
@@ -104,11 +114,7 @@ def plot_learning_curves(curves: pd.DataFrame, out_dir: Path, *, scorer: str) ->
             ax.set_xlabel("CPT step")
             ax.set_ylabel(f"accuracy ({scorer})")
             ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = out_dir / f"curves_{culture}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out_dir / f"curves_{culture}.png"))
     return paths
 
 
@@ -117,35 +123,21 @@ def plot_transfer(curve_table: pd.DataFrame, out_dir: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for (_, dirn, treatment), g in curve_table.groupby(["culture", "direction", "treatment"]):
-        g = g.sort_values("step")
-        (line,) = ax.plot(g["step"], g["diff"], marker="o", label=f"{dirn} ({treatment})")
-        ax.fill_between(g["step"], g["ci_low"], g["ci_high"], alpha=0.15, color=line.get_color())
+        _band_line(ax, g, "diff", f"{dirn} ({treatment})")
     ax.axhline(0.0, color="black", lw=0.8)
     ax.set_xlabel("CPT step")
     ax.set_ylabel("accuracy difference (with - without bridges)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / "transfer_curves.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, out_dir / "transfer_curves.png")
 
 
 def plot_forgetting(curve: pd.DataFrame, out_dir: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for (pset, lang, setting), g in curve.groupby(["probe_set", "run_lang", "setting"]):
-        g = g.sort_values("step")
-        (line,) = ax.plot(
-            g["step"], g["accuracy"], marker="o", label=f"{lang or 'run'} {setting} ({pset})"
-        )
-        ax.fill_between(g["step"], g["ci_low"], g["ci_high"], alpha=0.15, color=line.get_color())
+        _band_line(ax, g, "accuracy", f"{lang or 'run'} {setting} ({pset})")
     ax.set_xlabel("CPT step")
     ax.set_ylabel("accuracy on English-culture probes")
     ax.set_ylim(0, max(1.0, float(np.nanmax(curve["ci_high"]))))
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / "forgetting.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, out_dir / "forgetting.png")
