@@ -11,6 +11,7 @@ import regex
 
 from bridgelab.data.records import BLANK, read_documents, read_pairs, read_probes
 from bridgelab.data.scripts import LANG_SCRIPTS, count_outside, letters_in_script
+from bridgelab.errors import ConfigError
 from bridgelab.synth import load_ground_truth, run
 from bridgelab.synth.config import SynthConfig
 from bridgelab.synth.lexicon import SPECS, Lexicon
@@ -175,3 +176,34 @@ def test_lexicon_word_order_and_transliteration():
     for lex in (ko, zh, bo, Lexicon("mn", words, seed=3)):
         assert "the" not in lex.words and len(set(lex.words.values())) == len(words) - 1
     assert Lexicon("ko", words, seed=4).words != ko.words
+
+
+def test_a_clone_is_english_letter_for_letter_in_the_target_script(tmp_path):
+    words = ["festival", "is", "held", "in", "march", "the"]
+    template = "S:the {s} festival|V:is held|O:in {o}"
+    en = Lexicon("en", words, seed=3).render(template, names={"s": "Toka"}, words={"o": "march"})
+    for lang in TARGETS:
+        lex = Lexicon(lang, words, seed=3, clone=True)
+        text = lex.render(template, names={"s": "Toka"}, words={"o": "march"})
+        back = {v: k for k, v in lex._letters.items()}
+        assert len(back) == 26  # one letter each way
+        end = SPECS[lang].sentence_end
+        # same words, same order, articles kept, English spaces; only the sentence mark differs
+        assert "".join(back.get(c, c) for c in text[: -len(end)]) + "." == en.lower()
+        letters, total = letters_in_script(text, LANG_SCRIPTS[lang])
+        assert letters == total > 0
+        assert lex.words["the"] and lex.name("Toka") == lex._spell("toka")
+    # the clone is a control for one language; the others keep their generated lexicons
+    cfg = tiny(tmp_path, "clones=[zh]")
+    world = generate(cfg)
+    assert world.lexicons["zh"].clone and not world.lexicons["ko"].clone
+    assert world.lexicons["ko"].words == generate(tiny(tmp_path)).lexicons["ko"].words
+
+
+def test_clones_key_is_checked_and_absent_from_worlds_without_clones(tmp_path, world_dir):
+    with pytest.raises(ConfigError, match="clones: 'xx' is not one of languages"):
+        tiny(tmp_path, "clones=[xx]")
+    summary = json.loads((world_dir / "world.json").read_text(encoding="utf-8"))
+    assert "clones" not in summary["config"]
+    cloned = generate(tiny(tmp_path, "clones=[ko]")).summary()
+    assert cloned["config"]["clones"] == ["ko"] and cloned["config_hash"] != summary["config_hash"]

@@ -106,11 +106,17 @@ class SynthConfig(Config):
     en_culture_mentions: int = param(
         4, help="documents of the English corpus stating each fact of an English culture"
     )
+    clones: list[str] = param(
+        [],
+        help="target languages written as CLONED English (a control): English words, order and "
+        "articles, each letter replaced by one letter of the language's script",
+    )
 
-    def english_keys(self) -> tuple[str, ...]:
-        """Config keys left out of world.json and the world hash while there is no English
-        culture, so that a world without one stays byte-identical to worlds made before."""
-        return () if self.en_cultures else ("en_cultures", "en_culture_mentions")
+    def unused_keys(self) -> tuple[str, ...]:
+        """Config keys left out of world.json and the world hash while unused, so that a world
+        that does not use them stays byte-identical to worlds made before they existed."""
+        keys = () if self.en_cultures else ("en_cultures", "en_culture_mentions")
+        return keys if self.clones else (*keys, "clones")
 
     def validate(self) -> None:
         super().validate()
@@ -123,6 +129,11 @@ class SynthConfig(Config):
                 raise ConfigError(f"languages.{lang}.{exc}") from None
         if not self.languages:
             raise ConfigError("languages: name at least one target language")
+        stray = [x for x in self.clones if x not in self.languages]
+        if stray:
+            raise ConfigError(
+                f"clones: {stray[0]!r} is not one of languages ({sorted(self.languages)})"
+            )
         if self.en_cultures < 0 or self.en_culture_mentions < 1:
             raise ConfigError(
                 "en_cultures: must be >= 0 (and en_culture_mentions >= 1), got "

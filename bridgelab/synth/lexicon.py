@@ -9,12 +9,17 @@ Each target language has
   regular sound correspondence that a model can pick up from bridges;
 - a *word-order rule*: Korean-, Tibetan- and Mongolian-like are verb-final with postpositions
   (``in March`` -> ``March in``); Chinese-like keeps English order and writes no spaces.
+
+A *clone* (``clone=True``, the control of Dufter & Schütze 2020 and Schäfer et al. 2024) is
+English itself in another script: each Latin letter becomes one letter of the target script (a
+seeded table), and words, articles, word order and spaces stay English. It separates "the two
+languages are too different" from "the model does not share what it knows".
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridgelab.data.records import BLANK
@@ -58,16 +63,37 @@ def _hangul(lead: int, vowel: int, tail: int = 0) -> str:
     return chr(0xAC00 + (lead * 21 + vowel) * 28 + tail)
 
 
+def _clone_letters(lang: str, rng: random.Random) -> dict[str, str]:
+    """Latin letter -> one letter (or, for Korean and Chinese, one syllable block or character)
+    of the script, drawn without repeats."""
+    pools: dict[str, list[str]] = {
+        "ko": [_hangul(lead, vowel) for lead in range(19) for vowel in _HANGUL_VOWELS.values()],
+        "zh": [chr(c) for c in range(0x4E00, 0x4E00 + 400)],
+        "bo": _TIBETAN_ROOTS,
+        "mn": [*_MONGOLIAN_VOWELS, *_MONGOLIAN_CONSONANTS, *map(chr, range(0x1838, 0x1843))],
+    }
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return dict(zip(letters, rng.sample(pools[lang], len(letters))))
+
+
 class Lexicon:
     """English -> one language: words, names and whole sentences. ``en`` is the identity."""
 
-    def __init__(self, lang: str, english_words: list[str], seed: int):
+    def __init__(self, lang: str, english_words: list[str], seed: int, *, clone: bool = False):
         self.spec = SPECS[lang]
         self.lang = lang
+        self.clone = clone and lang != "en"
         self.words: dict[str, str] = {}
         self._syllables: dict[str, str] = {}
         self._layouts: dict[tuple[str, str], tuple[tuple[bool, str], ...]] = {}
         if lang == "en":
+            return
+        if self.clone:
+            # English layout: no verb-final reordering, space-separated words (so a BPE learns
+            # the same merges as for English), only the sentence mark of the script
+            self.spec = replace(SPECS["en"], code=lang, sentence_end=self.spec.sentence_end)
+            self._letters = _clone_letters(lang, random.Random(f"{seed}:clone:{lang}"))
+            self.words = {w: self._spell(w) for w in english_words}
             return
         rng = random.Random(f"{seed}:lexicon:{lang}")
         self._han_pool: list[str] = []
@@ -128,10 +154,16 @@ class Lexicon:
         coda = rng.choice(_MONGOLIAN_CONSONANTS) if rng.random() < 0.3 else ""
         return f"{rng.choice(_MONGOLIAN_CONSONANTS)}{rng.choice(_MONGOLIAN_VOWELS)}{coda}"
 
+    def _spell(self, english: str) -> str:
+        """A clone's spelling of an English word: letter by letter."""
+        return "".join(self._letters[c] for c in english.lower())
+
     def name(self, english: str) -> str:
         """Transliterate a generated name (consonant-vowel syllables, e.g. ``Torika``)."""
         if self.lang == "en":
             return english
+        if self.clone:
+            return self._spell(english)
         low = english.lower()
         units = [self._syllables[low[i : i + 2]] for i in range(0, len(low), 2)]
         return self._syllable_sep.join(units)
@@ -140,7 +172,7 @@ class Lexicon:
         """The translation of one English word ('' for a dropped article)."""
         if self.lang == "en" or english == BLANK:
             return english
-        if english in DROPPED:
+        if english in DROPPED and not self.clone:
             return ""
         try:
             return self.words[english]

@@ -105,7 +105,7 @@ class World:
             "config": {
                 k: v
                 for k, v in self.config.to_dict().items()
-                if k not in ("out_dir", *self.config.english_keys())
+                if k not in ("out_dir", *self.config.unused_keys())
             },
             "cultures": [
                 {
@@ -140,7 +140,7 @@ class World:
 
 def world_hash(cfg: SynthConfig) -> str:
     """The hash of what a world holds; ``out_dir`` is left out so a world can be moved."""
-    return config_hash(cfg, exclude=("out_dir", *cfg.english_keys()))
+    return config_hash(cfg, exclude=("out_dir", *cfg.unused_keys()))
 
 
 def filler_sentence(rng: random.Random) -> tuple[str, dict[str, str]]:
@@ -278,7 +278,9 @@ def generate(cfg: SynthConfig) -> World:
     cultures, facts = make_cultures_and_facts(cfg)
     vocab = english_words()
     langs = ["en", *sorted(cfg.languages)]
-    world = World(cfg, cultures, facts, {x: Lexicon(x, vocab, cfg.seed) for x in langs})
+    world = World(
+        cfg, cultures, facts, {x: Lexicon(x, vocab, cfg.seed, clone=x in cfg.clones) for x in langs}
+    )
     for lang in langs:
         _corpus(world, lang)
     for lang in sorted(cfg.languages):
