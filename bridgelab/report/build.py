@@ -82,6 +82,15 @@ class ReportWriter:
     def missing(self, what: str) -> None:
         self.add(f"_Not available: {what}._", "")
 
+    def open_section(self, heading: str, folder: str | None, needs: str, what: str) -> Path | None:
+        """Start a section; return its input folder, or None (noting ``what`` is not available)
+        when the folder is unset or lacks the file ``needs``."""
+        self.add(heading, "")
+        if not folder or not (Path(folder) / needs).is_file():
+            self.missing(what)
+            return None
+        return Path(folder)
+
 
 def section_settings(w: ReportWriter, cfg: ReportConfig) -> None:
     w.add("## Settings", "")
@@ -134,11 +143,11 @@ def section_settings(w: ReportWriter, cfg: ReportConfig) -> None:
 
 
 def section_pretrain(w: ReportWriter, cfg: ReportConfig) -> None:
-    w.add("## Pretraining (English only)", "")
-    if not cfg.pretrain or not (Path(cfg.pretrain) / "metrics.jsonl").is_file():
-        w.missing("pretraining metrics")
+    run = w.open_section(
+        "## Pretraining (English only)", cfg.pretrain, "metrics.jsonl", "pretraining metrics"
+    )
+    if run is None:
         return
-    run = Path(cfg.pretrain)
     metrics = _read_jsonl(run / "metrics.jsonl")
     losses = [m for m in metrics if "loss" in m]
     first, last = losses[0], losses[-1]
@@ -158,12 +167,10 @@ def section_pretrain(w: ReportWriter, cfg: ReportConfig) -> None:
 
 
 def section_grid(w: ReportWriter, cfg: ReportConfig) -> None:
-    w.add("## Continued pretraining grid", "")
-    grid_json = Path(cfg.grid or "") / "grid.json"
-    if not cfg.grid or not grid_json.is_file():
-        w.missing("CPT grid")
+    grid = w.open_section("## Continued pretraining grid", cfg.grid, "grid.json", "CPT grid")
+    if grid is None:
         return
-    runs = json.loads(grid_json.read_text(encoding="utf-8"))["runs"]
+    runs = json.loads((grid / "grid.json").read_text(encoding="utf-8"))["runs"]
     rows, curves = [], {}
     for r in runs:
         metrics = [m for m in _read_jsonl(Path(r["run_dir"]) / "metrics.jsonl") if "loss" in m]
@@ -189,11 +196,15 @@ def section_grid(w: ReportWriter, cfg: ReportConfig) -> None:
 
 
 def section_probes(w: ReportWriter, cfg: ReportConfig) -> None:
-    w.add("## Probe accuracy (last checkpoint of each run)", "")
-    summary = Path(cfg.probes or "") / "summary.csv"
-    if not cfg.probes or not summary.is_file():
-        w.missing("probe results")
+    probes = w.open_section(
+        "## Probe accuracy (last checkpoint of each run)",
+        cfg.probes,
+        "summary.csv",
+        "probe results",
+    )
+    if probes is None:
         return
+    summary = probes / "summary.csv"
     w.attach(summary, name="probe_summary.csv")
     frame = pd.read_csv(summary)
     frame = frame[frame["scorer"] == cfg.headline_scorer]
@@ -226,10 +237,10 @@ def section_probes(w: ReportWriter, cfg: ReportConfig) -> None:
 
 
 def section_transfer(w: ReportWriter, cfg: ReportConfig) -> None:
-    w.add("## Transfer: with bridges − without", "")
-    tdir = Path(cfg.transfer or "")
-    if not cfg.transfer or not (tdir / "transfer.md").is_file():
-        w.missing("transfer estimates")
+    tdir = w.open_section(
+        "## Transfer: with bridges − without", cfg.transfer, "transfer.md", "transfer estimates"
+    )
+    if tdir is None:
         return
     for name in ("transfer.csv", "transfer_curves.csv", "curves.csv", "forgetting.csv"):
         w.attach(tdir / name)
@@ -316,10 +327,13 @@ def section_exposure(w: ReportWriter, cfg: ReportConfig) -> None:
 
 
 def section_frequency(w: ReportWriter, cfg: ReportConfig) -> None:
-    w.add("## Frequency analysis: cultural density", "")
-    fdir = Path(cfg.frequency or "")
-    if not cfg.frequency or not (fdir / "summary.json").is_file():
-        w.missing("frequency analysis")
+    fdir = w.open_section(
+        "## Frequency analysis: cultural density",
+        cfg.frequency,
+        "summary.json",
+        "frequency analysis",
+    )
+    if fdir is None:
         return
     for stem, title in (
         ("density", "Density per culture and corpus"),
