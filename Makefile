@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test test-fast test-vllm lint bench clean
+.PHONY: install demo test test-fast test-vllm test-device device-check lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,23 @@ VLLM_VENV ?= .venv-vllm
 test-vllm:
 	VLLM_VENV=$(VLLM_VENV) bash scripts/vllm_env.sh
 	$(VLLM_VENV)/bin/python -m pytest -q tests_vllm $(PYTEST_ARGS)
+
+# The prepared GPU check (docs/gpu.md). `make device-check` fetches the wheels it carries (.whl/,
+# cp312) and prints the device tool call; `make test-device` builds .venv-device, a CPU stand-in
+# for the H200 image (its transformers/tokenizers versions, the carried wheels installed offline),
+# and runs check.sh --smoke in it: every phase at tiny scale, about 2-3 minutes.
+DEVICE_VENV ?= .venv-device
+device-check:
+	bash scripts/device/fetch_wheels.sh
+	@echo
+	@echo "Run it on the H200 in one call of the device tool (docs/gpu.md):"
+	@echo '  run(command="bash scripts/device/check.sh", carry=[".whl"], timeout_s=600)'
+	@echo "It writes device_check.json, device_check.md, device_check.log and the report's PNGs"
+	@echo "to \$$OUT; paste the 'Row for docs/gpu.md' line of device_check.md into docs/gpu.md."
+
+test-device: install
+	DEVICE_VENV=$(DEVICE_VENV) bash scripts/device/venv.sh
+	BRIDGELAB_DEVICE_PYTHON=$(DEVICE_VENV)/bin/python $(PY) -m pytest -q tests/test_device_check.py $(PYTEST_ARGS)
 
 # Side-by-side performance measurements (minutes; results land in benchmarks/results/).
 SAMPLE_DATA ?= $(or $(BRIDGELAB_SAMPLE_DATA),../shared/data)

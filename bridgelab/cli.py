@@ -16,7 +16,7 @@ from bridgelab import __version__
 from bridgelab.errors import BridgelabError
 from bridgelab.stage import Command
 
-STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "probes", "retrieval", "report")
+STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "retrieval", "report")
 
 
 def all_commands() -> list[Command]:

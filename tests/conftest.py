@@ -28,3 +28,18 @@ def sample_data_dir() -> Path:
 @pytest.fixture
 def sample_data() -> Path:
     return sample_data_dir()
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory) -> Path:
+    """`bridgelab study` on configs/study/tiny.yaml, once per test session (about a minute)."""
+    from bridgelab.report.study import StudyConfig, run_study
+
+    out = tmp_path_factory.mktemp("study") / "tiny"
+    cwd = os.getcwd()
+    os.chdir(REPO)  # stage configs name each other relative to the repo root
+    try:
+        run_study(StudyConfig.load(REPO / "configs/study/tiny.yaml", [f"out_dir={out}"]))
+    finally:
+        os.chdir(cwd)
+    return out

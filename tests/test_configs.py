@@ -15,7 +15,7 @@ CONFIGS = sorted((REPO / "configs").rglob("*.yaml"))
 
 def schema_for(path: Path) -> str:
     """The config class of a preset, from its folder (and name where a folder holds two kinds)."""
-    folder, name = path.parent.name, path.stem
+    folder, name = path.relative_to(REPO / "configs").parts[0], path.stem
     if folder == "data":
         return (
             "bridgelab.data.tokenizer:TokenizerConfig"
@@ -39,12 +39,13 @@ def schema_for(path: Path) -> str:
         "pretrain": "bridgelab.pretrain.config:PretrainConfig",
         "retrieval": "bridgelab.retrieval.config:FrequencyConfig",
         "study": "bridgelab.report.study:StudyConfig",
+        "calibrate": "bridgelab.calibrate.config:CalibrateConfig",
     }[folder]
 
 
 def test_there_are_presets_for_every_stage():
-    assert {p.parent.name for p in CONFIGS} == {
-        "data", "synth", "pretrain", "cpt", "probes", "retrieval", "study"
+    assert {p.relative_to(REPO / "configs").parts[0] for p in CONFIGS} == {
+        "data", "synth", "pretrain", "cpt", "calibrate", "probes", "retrieval", "study"
     }  # fmt: skip
 
 

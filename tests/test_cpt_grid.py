@@ -123,3 +123,27 @@ def test_cpt_configs_load(path):
     schema: type[Config] = GridConfig if "mixture" not in path.name else CptMixtureConfig
     cfg = schema.load(path)
     assert cfg.to_dict()
+
+
+def test_a_grid_from_scratch_trains_random_weights_and_probes_without_step_0(base_model, tmp_path):
+    """The joint regime: every run pretrains from random weights on its mixture."""
+    from bridgelab.pretrain.checkpoints import read_export_info
+    from bridgelab.probes.config import ProbeConfig
+    from bridgelab.probes.units import load_units
+
+    cfg = _grid(base_model, tmp_path / "g", "init_from=scratch", "languages=[zh]")
+    run_grid(cfg, only=["zh-nobridge-s0"])
+    run = next(r for r in load_grid(tmp_path / "g") if r["name"] == "zh-nobridge-s0")
+    assert run["config"]["init_from"] is None
+    assert read_export_info(run["checkpoints"][-1][1])["init_from"] is None
+    first = [json.loads(x) for x in Path(run["run_dir"], "metrics.jsonl").read_text().splitlines()]
+    # a pretrained init starts near its final loss; random weights start near log(vocab)
+    assert first[0]["loss"] > 5.0
+    probe = ProbeConfig.from_dict(
+        {
+            "grid": str(tmp_path / "g"),
+            "probe_sets": [{"kind": "synthetic", "path": base_model["world"], "langs": ["zh"]}],
+        }
+    )
+    steps = sorted(u.step for u in load_units(probe) if u.run == "zh-nobridge-s0")
+    assert steps == [2, 4]  # no step-0 model to score

@@ -146,3 +146,20 @@ def test_attention_auto_prefers_flash_only_where_it_can_run(monkeypatch):
     assert model_module.resolve_attention("eager", "bf16") == "eager"
     monkeypatch.setattr(model_module.torch.cuda, "is_available", lambda: False)
     assert model_module.resolve_attention("auto", "bf16") == "sdpa"
+
+
+def test_embeddings_get_a_parameter_group_of_their_own():
+    from bridgelab.pretrain.config import ModelConfig
+    from bridgelab.pretrain.engine import param_groups
+    from bridgelab.pretrain.model import CausalLMLoss, build_model
+
+    module = CausalLMLoss(build_model(ModelConfig(preset="tiny"), 300, eos_id=0), 0)
+    groups = param_groups(module, 0.1, 1e-3, embedding_lr_mult=10.0)
+    embed = module.lm.get_input_embeddings().weight
+    (group,) = [g for g in groups if any(p is embed for p in g["params"])]
+    assert group["lr"] == pytest.approx(1e-2) and len(group["params"]) == 1  # tied: one matrix
+    others = [g for g in groups if g is not group]
+    assert all(g["lr"] == 1e-3 for g in others)
+    assert sum(len(g["params"]) for g in groups) == len(list(module.parameters()))
+    with pytest.raises(ConfigError, match="train.embedding_lr_mult: must be positive"):
+        PretrainConfig.from_dict({"train": {"embedding_lr_mult": 0.0}})

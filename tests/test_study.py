@@ -16,19 +16,6 @@ from bridgelab.report.study import StudyConfig, resolve_stage, run_study, select
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("study") / "tiny"
-    cwd = os.getcwd()
-    os.chdir(REPO)  # stage configs name each other relative to the repo root
-    try:
-        cfg = StudyConfig.load(REPO / "configs/study/tiny.yaml", [f"out_dir={out}"])
-        run_study(cfg)
-    finally:
-        os.chdir(cwd)
-    return out
-
-
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
@@ -37,7 +24,8 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def test_every_stage_ran_and_the_report_exists(tiny_study: Path):
     status = json.loads((tiny_study / "study.json").read_text())["stages"]
     assert list(status) == [
-        "synth", "tokenizer", "prepare", "pretrain", "grid", "probe", "transfer", "frequency", "report"
+        "synth", "tokenizer", "prepare", "pretrain", "grid", "calibrate", "probe", "transfer",
+        "frequency", "report"
     ]  # fmt: skip
     assert all(s["status"] == "done" for s in status.values())
     report = tiny_study / "report"

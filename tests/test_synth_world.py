@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import regex
 
+from bridgelab.data.clone import CLONE_LANG_SCRIPTS, clone_text, unclone_text
 from bridgelab.data.records import BLANK, read_documents, read_pairs, read_probes
 from bridgelab.data.scripts import LANG_SCRIPTS, count_outside, letters_in_script
 from bridgelab.errors import ConfigError
@@ -178,21 +179,21 @@ def test_lexicon_word_order_and_transliteration():
     assert Lexicon("ko", words, seed=4).words != ko.words
 
 
-def test_a_clone_is_english_letter_for_letter_in_the_target_script(tmp_path):
+def test_a_clone_is_english_character_for_character_in_the_target_script(tmp_path):
     words = ["festival", "is", "held", "in", "march", "the"]
     template = "S:the {s} festival|V:is held|O:in {o}"
     en = Lexicon("en", words, seed=3).render(template, names={"s": "Toka"}, words={"o": "march"})
-    for lang in TARGETS:
+    assert en == "The Toka festival is held in march."
+    for lang, script in CLONE_LANG_SCRIPTS.items():
         lex = Lexicon(lang, words, seed=3, clone=True)
         text = lex.render(template, names={"s": "Toka"}, words={"o": "march"})
-        back = {v: k for k, v in lex._letters.items()}
-        assert len(back) == 26  # one letter each way
-        end = SPECS[lang].sentence_end
-        # same words, same order, articles kept, English spaces; only the sentence mark differs
-        assert "".join(back.get(c, c) for c in text[: -len(end)]) + "." == en.lower()
+        # same words, order, articles, case, spaces and full stop: phi^-1 gives the English back
+        assert unclone_text(text, script) == en and len(text) == len(en)
+        assert text[0] == clone_text("T", script) != clone_text("t", script)  # case is kept
         letters, total = letters_in_script(text, LANG_SCRIPTS[lang])
         assert letters == total > 0
-        assert lex.words["the"] and lex.name("Toka") == lex._spell("toka")
+        assert lex.words["the"] and lex.name("Toka") == clone_text("Toka", script)
+        assert lex.word(BLANK) == BLANK
     # the clone is a control for one language; the others keep their generated lexicons
     cfg = tiny(tmp_path, "clones=[zh]")
     world = generate(cfg)
@@ -203,6 +204,8 @@ def test_a_clone_is_english_letter_for_letter_in_the_target_script(tmp_path):
 def test_clones_key_is_checked_and_absent_from_worlds_without_clones(tmp_path, world_dir):
     with pytest.raises(ConfigError, match="clones: 'xx' is not one of languages"):
         tiny(tmp_path, "clones=[xx]")
+    with pytest.raises(ConfigError, match="clones: 'bo' cannot be a clone"):
+        tiny(tmp_path, "clones=[bo]")
     summary = json.loads((world_dir / "world.json").read_text(encoding="utf-8"))
     assert "clones" not in summary["config"]
     cloned = generate(tiny(tmp_path, "clones=[ko]")).summary()

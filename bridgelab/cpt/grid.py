@@ -43,7 +43,12 @@ class GridConfig(Config):
     languages: list[str] = param(["ko"], help="target languages (ko, zh, bo, mn)")
     settings: list[Setting] = param(["bridge", "nobridge"], help="bridge settings to compare")
     seeds: list[int] = param([0], help="training seeds (data order); mixtures are shared by seeds")
-    init_from: str = param("", help="HF checkpoint folder, or a pretraining run (its last export)")
+    init_from: str = param(
+        "",
+        help="HF checkpoint folder, or a pretraining run (its last export); 'scratch': every run "
+        "pretrains from random weights on its mixture (the joint regime: English replay and the "
+        "target language learnt together from the start)",
+    )
     tokenizer: str = param("", help="tokenizer folder of the base model")
     world: str = param("", help="synthetic world folder; fills {world} in mixture paths")
     data_root: str = param("", help="shared real-data folder; fills {data_root} in mixture paths")
@@ -108,10 +113,16 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
-def resolve_init(path: str) -> Path:
-    """The HF checkpoint folder that ``init_from`` names (a run folder gives its last export)."""
+SCRATCH = "scratch"
+
+
+def resolve_init(path: str) -> Path | None:
+    """The HF checkpoint folder that ``init_from`` names (a run folder gives its last export);
+    None for ``scratch`` (random weights)."""
     from bridgelab.pretrain.checkpoints import list_hf_checkpoints
 
+    if path == SCRATCH:
+        return None
     folder = Path(path)
     if not path or not folder.exists():
         raise ConfigError(f"init_from: checkpoint not found: {path or '(empty)'}")
@@ -125,13 +136,16 @@ def resolve_init(path: str) -> Path:
     return exports[-1][1]
 
 
-def pretrain_config(cfg: GridConfig, run: dict[str, Any], init: Path) -> Any:
+def pretrain_config(cfg: GridConfig, run: dict[str, Any], init: Path | None) -> Any:
     from bridgelab.pretrain.config import PretrainConfig
 
     base = PretrainConfig.load(cfg.pretrain, cfg.pretrain_overrides)
     data = base.to_dict()
     data.update(
-        out_dir=run["run_dir"], seed=run["seed"], tokenizer=cfg.tokenizer, init_from=str(init)
+        out_dir=run["run_dir"],
+        seed=run["seed"],
+        tokenizer=cfg.tokenizer,
+        init_from=None if init is None else str(init),
     )
     data["data"]["path"] = run["mixture_dir"]
     return PretrainConfig.from_dict(data, source=f"grid run {run['name']}")
@@ -236,7 +250,7 @@ def plan(cfg: GridConfig) -> list[str]:
     from bridgelab.pretrain.cli import plan as pretrain_plan
 
     runs = expand(cfg)
-    first = pretrain_config(cfg, runs[0], Path(cfg.init_from))
+    first = pretrain_config(cfg, runs[0], None if cfg.init_from == SCRATCH else Path(cfg.init_from))
     lines = [f"{len(runs)} runs from init_from {cfg.init_from}; each run (estimate x {len(runs)}):"]
     lines += [f"  {line}" for line in pretrain_plan(first)[:4]]
     for i, run in enumerate(runs):

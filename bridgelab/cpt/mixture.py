@@ -11,7 +11,6 @@ minus ``setting``/``out_dir`` only, so the settings of one language are comparab
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import random
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from bridgelab.data.readers import SourceConfig
 from bridgelab.data.shards import token_dtype, write_manifest, write_shard
 from bridgelab.errors import ConfigError, RunFolderError
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import atomic_dir, is_done, mark_done, prepare_run_folder
+from bridgelab.utils.io import atomic_dir, done_with_config, is_done, mark_done, prepare_run_folder
 
 log = logging.getLogger(__name__)
 STAGE = "cpt-mixture"
@@ -142,11 +141,9 @@ def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
         )
     out = Path(cfg.out_dir)
     chash = config_hash(cfg)
-    if is_done(out) and not force:
-        if json.loads((out / "DONE").read_text(encoding="utf-8")).get("config_hash") == chash:
-            log.info("%s is already complete; nothing to do", out)
-            return out
-        raise RunFolderError(f"{out} holds a mixture built from another config; pass --force")
+    if done_with_config(out, chash, force=force, what="mixture"):
+        log.info("%s is already complete; nothing to do", out)
+        return out
     if (
         out.is_dir()
         and any(out.iterdir())

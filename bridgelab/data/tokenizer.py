@@ -22,7 +22,13 @@ from bridgelab.config import Config, config_hash, param
 from bridgelab.data.readers import SourceConfig, read_source, resolve_sources
 from bridgelab.errors import ConfigError, DataError, RunFolderError
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import atomic_write_json, is_done, mark_done, prepare_run_folder
+from bridgelab.utils.io import (
+    atomic_write_json,
+    done_with_config,
+    is_done,
+    mark_done,
+    prepare_run_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +75,31 @@ class TokenizerConfig(Config):
         help="bpe: a regex whose every match is its own pre-token, never merged with its "
         "neighbours (e.g. '\\p{Han}': at most one Chinese character per token); '': none",
     )
+    clone_script: str = param(
+        "",
+        help="bpe: also give every English token a twin in this script (Han, Hangul, Mongolian, "
+        "Yi), the token-level clone of English (bridgelab.data.clone): clone texts in `corpora` "
+        "are left out of BPE training and checked to tokenize token by token like their "
+        "English; '': no clone",
+    )
     skip_bad: bool = param(False, help="skip (and count) malformed corpus records")
 
     def validate(self) -> None:
         super().validate()
+        if self.clone_script:
+            import regex
+
+            from bridgelab.data.clone import check_script, inverse_map
+
+            if self.kind != "bpe":
+                raise ConfigError("clone_script: only a trained BPE (kind: bpe) can hold a clone")
+            check_script(self.clone_script)
+            clone_chars = "".join(inverse_map(self.clone_script))
+            if self.isolate and regex.search(self.isolate, clone_chars):
+                raise ConfigError(
+                    f"isolate: {self.isolate!r} matches characters of the {self.clone_script} "
+                    "clone, whose tokens must merge as English's do; narrow it"
+                )
         if self.isolate:
             import regex
 
@@ -104,10 +131,17 @@ def canonical_hash(tokenizer_json: Path) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _iter_texts(cfg: TokenizerConfig) -> Iterator[str]:
+def _iter_texts(cfg: TokenizerConfig, clones: list[str] | None = None) -> Iterator[str]:
+    """The training texts; with a clone script, clone texts go to ``clones`` instead (their
+    tokens are mirrored from English, not learnt)."""
+    from bridgelab.data.clone import has_clone_chars
+
     for source in resolve_sources(cfg.corpora, cfg.data_root):
         for doc in read_source(source, skip_bad=cfg.skip_bad):
-            yield doc.text
+            if clones is not None and has_clone_chars(doc.text, cfg.clone_script):
+                clones.append(doc.text)
+            else:
+                yield doc.text
 
 
 def train_tokenizer(cfg: TokenizerConfig):
@@ -143,7 +177,35 @@ def train_tokenizer(cfg: TokenizerConfig):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=True,
     )
-    tok.train_from_iterator(_iter_texts(cfg), trainer=trainer)
+    clones: list[str] | None = [] if cfg.clone_script else None
+    tok.train_from_iterator(_iter_texts(cfg, clones), trainer=trainer)
+    if cfg.clone_script:
+        tok = _add_clone(tok, cfg, clones or [])
+    return tok
+
+
+def _add_clone(tok: Any, cfg: TokenizerConfig, clone_texts: list[str]) -> Any:
+    """Mirror every English token into ``cfg.clone_script`` and prove the mirror exact on the
+    corpora: English documents and the clone documents left out of training."""
+    from tokenizers import Tokenizer
+
+    from bridgelab.data.clone import mirror_bpe, verify_mirror
+
+    data = json.loads(tok.to_str())
+    added = mirror_bpe(data, cfg.clone_script)
+    tok = Tokenizer.from_str(json.dumps(data, ensure_ascii=False))
+    english = [
+        doc.text
+        for source in resolve_sources([c for c in cfg.corpora if c.lang == "en"], cfg.data_root)
+        for doc in read_source(source, skip_bad=cfg.skip_bad)
+    ]
+    hf = _hf_tokenizer_class()(tokenizer_object=tok, eos_token=EOS_TOKEN, pad_token=EOS_TOKEN)
+    n = verify_mirror(hf, english + clone_texts, cfg.clone_script, where="tokenizer corpora")
+    log.info(
+        "clone (%s): %d tokens added; %d English and %d clone texts (%d tokens) tokenize "
+        "token by token alike",
+        cfg.clone_script, added, len(english), len(clone_texts), n,
+    )  # fmt: skip
     return tok
 
 
@@ -193,6 +255,8 @@ def save_tokenizer(tokenizer: Any, out_dir: Path, source: str) -> dict[str, Any]
         "eos_id": tokenizer.eos_token_id,
         "source": source,
     }
+    if ":clone=" in source:  # the script of the token-level clone of English (data.clone)
+        info["clone_script"] = source.rsplit(":clone=", 1)[1]
     atomic_write_json(out_dir / INFO_FILE, info)
     return info
 
@@ -231,6 +295,8 @@ def build(cfg: TokenizerConfig) -> tuple[Any, str]:
         backend = train_tokenizer(cfg)
         langs = ",".join(sorted({c.lang for c in cfg.corpora}))
         source = f"bpe:vocab={cfg.vocab_size}:langs={langs}"
+        if cfg.clone_script:
+            source += f":clone={cfg.clone_script}"
     return cls(tokenizer_object=backend, eos_token=EOS_TOKEN, pad_token=EOS_TOKEN), source
 
 
@@ -238,12 +304,9 @@ def run(cfg: TokenizerConfig, *, force: bool = False) -> Path:
     """Build and save the tokenizer folder; skip when it is already done with this config."""
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
-    if is_done(out) and not force:
-        done = json.loads((out / "DONE").read_text(encoding="utf-8"))
-        if done.get("config_hash") == chash:
-            log.info("%s is already complete; nothing to do", out)
-            return out
-        raise RunFolderError(f"{out} holds a tokenizer built from another config; pass --force")
+    if done_with_config(out, chash, force=force, what="tokenizer"):
+        log.info("%s is already complete; nothing to do", out)
+        return out
     if out.exists() and any(out.iterdir()) and not is_done(out) and not force:
         raise RunFolderError(f"{out} exists and is not empty; choose another out_dir or --force")
     out = prepare_run_folder(out, force=force, what="tokenizer")

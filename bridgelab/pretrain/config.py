@@ -52,6 +52,11 @@ class ModelConfig(Config):
         "are never materialised; 0 = plain loss over full logits",
     )
     gradient_checkpointing: bool = param(False, help="recompute activations in the backward pass")
+    compile: bool = param(
+        False,
+        help="torch.compile the model in place (nn.Module.compile, so the state dict and the "
+        "exports keep their keys); the first steps then include the compilation",
+    )
 
 
 @dataclass
@@ -63,6 +68,12 @@ class TrainConfig(Config):
     min_lr: float = param(1e-4, help="learning rate at the end of the cosine decay")
     warmup_steps: int = param(10, help="linear warmup steps from 0 to lr")
     weight_decay: float = param(0.1, help="AdamW weight decay (not applied to norms and biases)")
+    embedding_lr_mult: float = param(
+        1.0,
+        help="learning rate of the token embeddings (input, and output when untied) as a "
+        "multiple of lr, in a parameter group of their own: CPT on a new script can let the "
+        "new rows move fast while the body stays near the pretrained model",
+    )
     beta1: float = param(0.9, help="AdamW beta1")
     beta2: float = param(0.95, help="AdamW beta2")
     eps: float = param(1e-8, help="AdamW epsilon")
@@ -84,6 +95,11 @@ class CheckpointConfig(Config):
     keep_last: int = param(2, help="keep this many resume states (older ones are deleted)")
     hf_steps: list[int] = param([], help="steps at which to export an HF checkpoint")
     hf_final: bool = param(True, help="also export an HF checkpoint at the last step")
+    save_final: bool = param(
+        True,
+        help="write a resume state at the last step; false for runs nobody continues (a "
+        "throughput measurement, a short CPT run), whose final state is a large write",
+    )
 
 
 @dataclass
@@ -140,6 +156,10 @@ class PretrainConfig(Config):
             raise ConfigError(
                 f"train.global_batch_size: {t.global_batch_size} is not a multiple of "
                 f"train.micro_batch_size {t.micro_batch_size}"
+            )
+        if t.embedding_lr_mult <= 0:
+            raise ConfigError(
+                f"train.embedding_lr_mult: must be positive, got {t.embedding_lr_mult}"
             )
         if not 0 <= t.min_lr <= t.lr:
             raise ConfigError(f"train.min_lr: must lie in [0, train.lr], got {t.min_lr}")

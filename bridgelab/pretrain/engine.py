@@ -55,16 +55,31 @@ def lr_lambda(cfg: PretrainConfig):
     return factor
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Decay matrices only: norms and biases (1-D tensors) are not decayed."""
-    decay, no_decay = [], []
+def param_groups(
+    model: nn.Module, weight_decay: float, lr: float, embedding_lr_mult: float = 1.0
+) -> list[dict[str, Any]]:
+    """Decay matrices only: norms and biases (1-D tensors) are not decayed. The token
+    embeddings (input, and output when untied) form a group of their own at
+    ``lr * embedding_lr_mult``; the schedule's LambdaLR scales every group alike."""
+    lm = getattr(model, "lm", model)  # CausalLMLoss wraps the transformers model
+    embeddings = {id(lm.get_input_embeddings().weight)}
+    output = lm.get_output_embeddings()
+    if output is not None:
+        embeddings.add(id(output.weight))
+    decay, no_decay, embed = [], [], []
     for p in model.parameters():
-        if p.requires_grad:
+        if not p.requires_grad:
+            continue
+        if id(p) in embeddings:
+            embed.append(p)
+        else:
             (decay if p.ndim >= 2 else no_decay).append(p)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+    groups = [
+        {"params": decay, "weight_decay": weight_decay, "lr": lr},
+        {"params": no_decay, "weight_decay": 0.0, "lr": lr},
+        {"params": embed, "weight_decay": weight_decay, "lr": lr * embedding_lr_mult},
     ]
+    return [g for g in groups if g["params"]]
 
 
 def build_engine(module: nn.Module, cfg: PretrainConfig, ds_config: dict[str, Any]):
@@ -72,7 +87,10 @@ def build_engine(module: nn.Module, cfg: PretrainConfig, ds_config: dict[str, An
 
     t = cfg.train
     optimizer = torch.optim.AdamW(
-        param_groups(module, t.weight_decay), lr=t.lr, betas=(t.beta1, t.beta2), eps=t.eps
+        param_groups(module, t.weight_decay, t.lr, t.embedding_lr_mult),
+        lr=t.lr,
+        betas=(t.beta1, t.beta2),
+        eps=t.eps,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg))
     engine, _, _, _ = deepspeed.initialize(

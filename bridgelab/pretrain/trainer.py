@@ -80,7 +80,11 @@ def _init_model(cfg: PretrainConfig, inputs: RunInputs) -> torch.nn.Module:
             eos_id=inputs.tokenizer_info["eos_id"],
             dtype=cfg.train.dtype,
         )
-    return CausalLMLoss(lm, cfg.model.loss_chunk_size)
+    module = CausalLMLoss(lm, cfg.model.loss_chunk_size)
+    if cfg.model.compile:
+        # in place: torch.compile(module) would wrap it and prefix every state-dict key
+        module.compile()
+    return module
 
 
 def _export(
@@ -205,6 +209,8 @@ def _train(cfg: PretrainConfig, engine, inputs: RunInputs, device: torch.device,
                        "tokens": tokens, "tokens_per_s": tps, "step_time_s": elapsed}  # fmt: skip
                 if peak:
                     row["mfu"] = fpt * tps / peak
+                if device.type == "cuda":
+                    row["max_mem_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
                 metrics.write(row)
                 bar.set_postfix(loss=f"{mean_loss:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:,.0f}")
             bar.update(1)
@@ -212,7 +218,8 @@ def _train(cfg: PretrainConfig, engine, inputs: RunInputs, device: torch.device,
                 _export(engine, cfg, inputs, step, tokens, rank)
             preempted = any_rank(flag.received is not None, device)
             save_every = cfg.checkpoint.save_every
-            if preempted or step == t.steps or (save_every and step % save_every == 0):
+            final = step == t.steps and cfg.checkpoint.save_final
+            if preempted or final or (save_every and step % save_every == 0):
                 _save(engine, cfg, step, tokens, rank)
             if preempted and step < t.steps:
                 raise Preempted(out, step)

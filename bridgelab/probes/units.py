@@ -58,7 +58,8 @@ def _step_of(folder: Path) -> int:
 
 def init_checkpoint(run: dict, grid_file: Path, index: int) -> str:
     """The HF checkpoint a grid run started from: its resolved ``config.init_from`` (the grid
-    writes the pretraining run's last export there), else the grid config's ``init_from``."""
+    writes the pretraining run's last export there), else the grid config's ``init_from``;
+    '' when the run started from random weights (``init_from: scratch``)."""
     init = (run.get("config") or {}).get("init_from")
     if init:
         return str(init)
@@ -75,7 +76,7 @@ def init_checkpoint(run: dict, grid_file: Path, index: int) -> str:
         init = resolve_init(str(saved.get("init_from") or ""))
     except ConfigError as exc:
         raise DataError(f"{grid_yaml}: {exc}") from None
-    return str(init)
+    return "" if init is None else str(init)
 
 
 def load_units(cfg: ProbeConfig) -> list[Unit]:
@@ -92,10 +93,14 @@ def load_units(cfg: ProbeConfig) -> list[Unit]:
             if missing:
                 raise DataError(f"{grid_file}: run {i} has no '{missing[0]}'")
             checkpoints = [(int(step), str(path)) for step, path in run["checkpoints"]]
-            if 0 not in {step for step, _ in checkpoints}:
+            init = (
+                init_checkpoint(run, grid_file, i) if 0 not in {s for s, _ in checkpoints} else ""
+            )
+            if init:
                 # step 0 is the model the run started from: learning and forgetting curves
-                # start there, and "transferred" is judged against it
-                checkpoints.insert(0, (0, init_checkpoint(run, grid_file, i)))
+                # start there, and "transferred" is judged against it (a run from scratch has
+                # no such model: its curves start at the first export)
+                checkpoints.insert(0, (0, init))
             for step, path in checkpoints:
                 units.append(
                     Unit(

@@ -21,6 +21,7 @@ import pandas as pd
 from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import DataError
 from bridgelab.probes.summary import NULL_SETTING
+from bridgelab.report.calibration import headline_calibration, section_calibration
 from bridgelab.report.plots import plot_loss_curves
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done, mark_done
@@ -36,6 +37,7 @@ class ReportConfig(Config):
     probes: str | None = param(None, help="`bridgelab probe` output folder")
     transfer: str | None = param(None, help="`bridgelab transfer` output folder")
     frequency: str | None = param(None, help="frequency-analysis output folder")
+    calibrate: str | None = param(None, help="`bridgelab calibrate` output folder")
     study: str | None = param(None, help="study folder (study.yaml, study.json) for provenance")
     headline_scorer: str = param("paper", help="scorer whose accuracies head the summary tables")
 
@@ -369,6 +371,7 @@ def headline_lines(headline: dict[str, Any]) -> list[str]:
             f"- Transfer {t['direction']} (culture {t['culture']}): {t['diff'] * 100:+.1f} points "
             f"with bridges, {verdict} (adjusted p = {t['p_adjusted']:.3g})."
         )
+    lines.extend(headline_calibration(headline))
     if headline.get("study_seconds") is not None:
         lines.append(f"- Study wall time: {headline['study_seconds']:.0f} s.")
     return lines if len(lines) > 2 else []
@@ -392,6 +395,7 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
         section_probes,
         section_transfer,
         section_exposure,
+        section_calibration,
         section_frequency,
     ):
         section(w, cfg)
@@ -407,7 +411,7 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
 def _inputs_older_than(cfg: ReportConfig, marker: Path) -> bool:
     """True when no input folder's DONE marker is newer than the report (else rebuild)."""
     stamp = marker.stat().st_mtime
-    for folder in (cfg.pretrain, cfg.grid, cfg.probes, cfg.transfer, cfg.frequency):
+    for folder in (cfg.pretrain, cfg.grid, cfg.probes, cfg.transfer, cfg.frequency, cfg.calibrate):
         if folder and (Path(folder) / "DONE").is_file():
             if (Path(folder) / "DONE").stat().st_mtime > stamp:
                 return False

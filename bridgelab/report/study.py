@@ -68,6 +68,12 @@ STAGES: tuple[StageSpec, ...] = (
         "continued pretraining: languages x bridge settings x seeds",
     ),
     StageSpec(
+        "calibrate",
+        "bridgelab.calibrate.config:CalibrateConfig",
+        "bridgelab.calibrate:run",
+        "positive control: oracle clone family, alignment metrics of the grid",
+    ),
+    StageSpec(
         "probe",
         "bridgelab.probes.evaluate:ProbeConfig",
         "bridgelab.probes.evaluate:run",

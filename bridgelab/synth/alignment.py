@@ -112,3 +112,148 @@ def embedding_report(
             {"what": f"value-set structure ({side})", "n": len(vocab), **structure(vectors, labels)}
         )
     return rows
+
+
+# --- Alignment metrics of the calibration (issue 13) -----------------------------------------
+# Nearest-neighbour rank on raw embeddings reads "chance" for two spaces that are isomorphic but
+# rotated (Schäfer et al. 2024 see cosines near 0.03 where transfer happens), so the metrics
+# below also fit a map or look past the embeddings: Procrustes P@1 (an orthogonal map fitted on
+# half of the lexicon, tested on the other half), parallel-sentence retrieval from a middle
+# layer, and the swap test (does the model read the other language's tokens as English?).
+
+
+def _unit_centred(x: torch.Tensor) -> torch.Tensor:
+    x = torch.nn.functional.normalize(x.double(), dim=-1)
+    return torch.nn.functional.normalize(x - x.mean(0), dim=-1)
+
+
+def procrustes_p1(source: torch.Tensor, target: torch.Tensor, *, seed: int = 0) -> dict[str, Any]:
+    """Row i of ``target`` translates row i of ``source``. An orthogonal map W (the SVD
+    solution of min ||X W - Y||) is fitted on a seeded half of the rows; P@1 is the share of the
+    other half whose mapped vector is nearest (cosine) to its own translation among that half.
+    ``p1_raw`` is the same retrieval without the map (W = I)."""
+    n = source.shape[0]
+    if n < 4 or target.shape[0] != n:
+        raise BridgelabError(f"procrustes_p1: need >= 4 paired rows, got {n} and {target.shape[0]}")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    fit, test = perm[: n // 2], perm[n // 2 :]
+    x, y = _unit_centred(source), _unit_centred(target)
+    u, _, vt = torch.linalg.svd(x[fit].T @ y[fit])
+    w = u @ vt
+    out: dict[str, Any] = {"n_fit": len(fit), "n_test": len(test), "chance": 1 / len(test)}
+    for name, mapped in (("p1", x[test] @ w), ("p1_raw", x[test])):
+        sim = torch.nn.functional.normalize(mapped, dim=-1) @ y[test].T
+        hits = sim.argmax(1) == torch.arange(len(test))
+        out[name] = hits.double().mean().item()
+        out[f"{name}_hits"] = hits.tolist()  # per test pair, for paired tests between models
+    return out
+
+
+@torch.no_grad()
+def mean_pooled(model: Any, seqs: list[list[int]], layer: int) -> torch.Tensor:
+    """Mean over tokens of the hidden state after ``layer`` transformer blocks, per sequence."""
+    rows = []
+    device = next(model.parameters()).device
+    for ids in seqs:
+        out = model(torch.tensor([ids], device=device), output_hidden_states=True)
+        rows.append(out.hidden_states[layer][0].float().mean(0).cpu())
+    return torch.stack(rows)
+
+
+def sentence_retrieval(
+    model: Any, tokenizer: Any, english: list[str], other: list[str], *, layer: int | None = None
+) -> dict[str, Any]:
+    """P@1 of retrieving each sentence's translation among all ``n`` by the cosine of
+    mean-pooled middle-layer states (each language's cloud centred), both directions."""
+    if len(english) != len(other) or len(english) < 2:
+        raise BridgelabError("sentence_retrieval: need >= 2 aligned sentence pairs")
+    if layer is None:
+        layer = model.config.num_hidden_layers // 2
+    enc = [tokenizer.encode(t, add_special_tokens=False) for t in (*english, *other)]
+    pooled = mean_pooled(model, enc, layer)
+    a, b = _unit_centred(pooled[: len(english)]), _unit_centred(pooled[len(english) :])
+    sim = a @ b.T
+    gold = torch.arange(len(english))
+    hits = (sim.argmax(1) == gold).tolist(), (sim.argmax(0) == gold).tolist()
+    return {
+        "n": len(english),
+        "layer": layer,
+        "chance": 1 / len(english),
+        "p1_en_to_x": sum(hits[0]) / len(english),
+        "p1_x_to_en": sum(hits[1]) / len(english),
+        "hits": [*hits[0], *hits[1]],  # per pair en->x, then per pair x->en
+    }
+
+
+@torch.no_grad()
+def _next_token_loss(model: Any, inputs: torch.Tensor, targets: torch.Tensor) -> float:
+    logits = model(inputs).logits.float()
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]), targets[:, 1:].reshape(-1)
+    ).item()
+
+
+def swap_test(
+    model: Any, seqs: list[list[int]], id_map: dict[int, int], *, seed: int = 0
+) -> dict[str, float]:
+    """English next-token loss when the context's tokens are replaced by their twins.
+
+    ``loss_en``: the English sequences as they are; ``loss_swap``: every input token that has a
+    twin replaced by it, the targets still English; ``loss_random``: replaced by a wrong twin (a
+    seeded permutation of the map). ``score`` = (random - swap) / (random - en): 1 when the model
+    reads the twins exactly as English, 0 when no better than wrong twins.
+    """
+    if not id_map:
+        raise BridgelabError("swap_test: the token map is empty")
+    keys = sorted(id_map)
+    rng = torch.Generator().manual_seed(seed)
+    shuffled = [id_map[keys[i]] for i in torch.randperm(len(keys), generator=rng).tolist()]
+    wrong = dict(zip(keys, shuffled))
+    device = next(model.parameters()).device
+    totals = {"loss_en": 0.0, "loss_swap": 0.0, "loss_random": 0.0}
+    for ids in seqs:
+        target = torch.tensor([ids], device=device)
+        for name, table in (("loss_en", {}), ("loss_swap", id_map), ("loss_random", wrong)):
+            inputs = torch.tensor([[table.get(i, i) for i in ids]], device=device)
+            totals[name] += _next_token_loss(model, inputs, target) / len(seqs)
+    gap = totals["loss_random"] - totals["loss_en"]
+    score = (totals["loss_random"] - totals["loss_swap"]) / gap if gap > 1e-9 else float("nan")
+    return {**totals, "score": score, "n": len(seqs)}
+
+
+def heldout_pairs(world: str | Path, lang: str, n: int, *, seed: int = 0) -> list[tuple[str, str]]:
+    """``n`` English sentences of the world's neutral filler grammar and their ``lang``
+    renderings, drawn with a seed of their own (``lang='en'`` gives each sentence twice).
+
+    The world's corpora are not read: the sentences are rendered afresh from the lexicons that
+    ``world.json``'s config determines, so they are new combinations of known words, not
+    documents any run trained on (a repeat of a short training sentence is possible, and equally
+    likely for every setting).
+    """
+    import random
+
+    from bridgelab.synth.lexicon import Lexicon
+    from bridgelab.synth.vocab import english_words
+    from bridgelab.synth.world import filler_sentence
+
+    summary_path = Path(world) / "world.json"
+    if not summary_path.is_file():
+        raise BridgelabError(f"{summary_path}: not found (is {world} a synthetic world?)")
+    config = json.loads(summary_path.read_text(encoding="utf-8"))["config"]
+    if lang != "en" and lang not in config["languages"]:
+        raise BridgelabError(f"{summary_path}: no language {lang!r}")
+    words = english_words()
+    en = Lexicon("en", words, config["seed"])
+    other = Lexicon(lang, words, config["seed"], clone=lang in config.get("clones", []))
+    rng = random.Random(f"{seed}:heldout:{lang}")
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for _ in range(50 * n):
+        template, slots = filler_sentence(rng)
+        text = en.render(template, words=slots)
+        if text not in seen:  # retrieval needs distinct sentences
+            seen.add(text)
+            pairs.append((text, other.render(template, words=slots)))
+        if len(pairs) == n:
+            break
+    return pairs

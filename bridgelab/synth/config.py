@@ -108,8 +108,10 @@ class SynthConfig(Config):
     )
     clones: list[str] = param(
         [],
-        help="target languages written as CLONED English (a control): English words, order and "
-        "articles, each letter replaced by one letter of the language's script",
+        help="target languages (zh, ko, mn) written as CLONED English (a control): the English "
+        "text with every letter (case kept), digit and punctuation mark replaced by one character "
+        "of the language's script (bridgelab.data.clone); with a tokenizer built with the same "
+        "`clone_script`, a token-level clone",
     )
 
     def unused_keys(self) -> tuple[str, ...]:
@@ -133,6 +135,14 @@ class SynthConfig(Config):
         if stray:
             raise ConfigError(
                 f"clones: {stray[0]!r} is not one of languages ({sorted(self.languages)})"
+            )
+        from bridgelab.data.clone import CLONE_LANG_SCRIPTS
+
+        bad = [x for x in self.clones if x not in CLONE_LANG_SCRIPTS]
+        if bad:
+            raise ConfigError(
+                f"clones: {bad[0]!r} cannot be a clone (its script has too few letters); "
+                f"choose from {sorted(CLONE_LANG_SCRIPTS)}"
             )
         if self.en_cultures < 0 or self.en_culture_mentions < 1:
             raise ConfigError(

@@ -11,9 +11,12 @@ Each target language has
   (``in March`` -> ``March in``); Chinese-like keeps English order and writes no spaces.
 
 A *clone* (``clone=True``, the control of Dufter & Schütze 2020 and Schäfer et al. 2024) is
-English itself in another script: each Latin letter becomes one letter of the target script (a
-seeded table), and words, articles, word order and spaces stay English. It separates "the two
-languages are too different" from "the model does not share what it knows".
+English itself in another script: the English text passed through the character bijection of
+``bridgelab.data.clone`` (letters with their case, digits and punctuation each become one
+character of the script; words, articles, word order and spaces stay English). With a tokenizer
+built with ``clone_script`` it is a *token-level* clone: every English token has exactly one twin.
+It separates "the two languages are too different" from "the model does not share what it
+knows", and gives the calibration its exact oracle.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bridgelab.data.clone import CLONE_LANG_SCRIPTS, clone_text
 from bridgelab.data.records import BLANK
 from bridgelab.synth.vocab import parse_template
 
@@ -63,19 +67,6 @@ def _hangul(lead: int, vowel: int, tail: int = 0) -> str:
     return chr(0xAC00 + (lead * 21 + vowel) * 28 + tail)
 
 
-def _clone_letters(lang: str, rng: random.Random) -> dict[str, str]:
-    """Latin letter -> one letter (or, for Korean and Chinese, one syllable block or character)
-    of the script, drawn without repeats."""
-    pools: dict[str, list[str]] = {
-        "ko": [_hangul(lead, vowel) for lead in range(19) for vowel in _HANGUL_VOWELS.values()],
-        "zh": [chr(c) for c in range(0x4E00, 0x4E00 + 400)],
-        "bo": _TIBETAN_ROOTS,
-        "mn": [*_MONGOLIAN_VOWELS, *_MONGOLIAN_CONSONANTS, *map(chr, range(0x1838, 0x1843))],
-    }
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return dict(zip(letters, rng.sample(pools[lang], len(letters))))
-
-
 class Lexicon:
     """English -> one language: words, names and whole sentences. ``en`` is the identity."""
 
@@ -89,10 +80,11 @@ class Lexicon:
         if lang == "en":
             return
         if self.clone:
-            # English layout: no verb-final reordering, space-separated words (so a BPE learns
-            # the same merges as for English), only the sentence mark of the script
-            self.spec = replace(SPECS["en"], code=lang, sentence_end=self.spec.sentence_end)
-            self._letters = _clone_letters(lang, random.Random(f"{seed}:clone:{lang}"))
+            # English rendered, then every character mapped: layout, articles, case and
+            # punctuation stay English, so a mirrored BPE cuts it exactly like English
+            self.spec = replace(SPECS["en"], code=lang)
+            self._script = CLONE_LANG_SCRIPTS[lang]
+            self._english = Lexicon("en", english_words, seed)
             self.words = {w: self._spell(w) for w in english_words}
             return
         rng = random.Random(f"{seed}:lexicon:{lang}")
@@ -155,8 +147,8 @@ class Lexicon:
         return f"{rng.choice(_MONGOLIAN_CONSONANTS)}{rng.choice(_MONGOLIAN_VOWELS)}{coda}"
 
     def _spell(self, english: str) -> str:
-        """A clone's spelling of an English word: letter by letter."""
-        return "".join(self._letters[c] for c in english.lower())
+        """A clone's spelling of English text: character by character (``___`` is kept)."""
+        return clone_text(english, self._script)
 
     def name(self, english: str) -> str:
         """Transliterate a generated name (consonant-vowel syllables, e.g. ``Torika``)."""
@@ -189,6 +181,10 @@ class Lexicon:
     ) -> str:
         """One sentence from a chunk template; ``names`` fill slots by transliteration,
         ``words`` (values, or ``BLANK``) by the lexicon; ``{e}`` is replaced by ``entity``."""
+        if self.clone:
+            return self._spell(
+                self._english.render(template, names=names, words=words, entity=entity)
+            )
         names = names or {}
         words = words or {}
         out = []

@@ -110,6 +110,18 @@ def mark_done(folder: str | Path, info: dict[str, Any] | None = None) -> None:
     atomic_write_json(Path(folder) / DONE_MARKER, info or {})
 
 
+def done_with_config(folder: str | Path, chash: str, *, force: bool, what: str) -> bool:
+    """True when ``folder`` is finished with the config hash ``chash`` (nothing to do); a
+    folder finished with another config is an error unless ``force``."""
+    folder = Path(folder)
+    if force or not is_done(folder):
+        return False
+    done = json.loads((folder / DONE_MARKER).read_text(encoding="utf-8") or "{}")
+    if done.get("config_hash") == chash:
+        return True
+    raise RunFolderError(f"{folder} holds a {what} built from another config; pass --force")
+
+
 def prepare_run_folder(folder: str | Path, *, force: bool = False, what: str = "run") -> Path:
     """Make sure ``folder`` may receive a new run.
 
