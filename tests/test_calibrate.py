@@ -67,8 +67,8 @@ def test_swap_and_retrieval_read_the_oracle_as_english(oracle_model):
         assert sr["p1_en_to_x"] == sr["p1_x_to_en"] == 1.0
         family.set("en_to_clone", 0.0)
         untrained = swap_test(model, seqs, pairs)
-        assert untrained["loss_swap"] > untrained["loss_en"] + 1.0
-        assert abs(untrained["score"]) < 0.2
+        assert untrained["loss_swap"] > untrained["loss_en"] + 0.1
+        assert untrained["score"] < 0.5  # wrong twins and untrained twins: alike
     finally:
         family.restore()
     # restore puts back exactly the pretrained rows
