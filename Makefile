@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test test-fast test-vllm test-device device-check lint bench clean
+.PHONY: install demo test test-fast test-vllm test-device test-slurm device-check lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ device-check:
 test-device: install
 	DEVICE_VENV=$(DEVICE_VENV) bash scripts/device/venv.sh
 	BRIDGELAB_DEVICE_PYTHON=$(DEVICE_VENV)/bin/python $(PY) -m pytest -q tests/test_device_check.py $(PYTEST_ARGS)
+
+# The SLURM path for real (docs/slurm.md): installs Debian's slurm-wlm + munge if missing, starts
+# a one-node cluster on localhost in a temporary folder, runs tests/test_slurm_cluster.py against
+# it (the tiny study as dependent jobs, preemption + requeue, 2-task srun pretraining, a failing
+# stage), prints the job table, and stops exactly the daemons it started, whatever happens.
+test-slurm: install
+	bash scripts/slurm/test.sh $(PY) $(PYTEST_ARGS)
 
 # Side-by-side performance measurements (minutes; results land in benchmarks/results/).
 SAMPLE_DATA ?= $(or $(BRIDGELAB_SAMPLE_DATA),../shared/data)

@@ -16,7 +16,7 @@ from bridgelab import __version__
 from bridgelab.errors import BridgelabError
 from bridgelab.stage import Command
 
-STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "retrieval", "report")
+STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "retrieval", "report", "slurm")  # fmt: skip
 
 
 def all_commands() -> list[Command]:
@@ -48,6 +48,10 @@ def build_parser(commands: list[Command], selected: str | None) -> argparse.Argu
     return parser
 
 
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith(("bm25s", "faiss"))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = all_commands()
@@ -60,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    if not args.verbose:
+        # bm25s sets its own logger to DEBUG when imported (later, by the frequency stage) and
+        # faiss logs every CPU-feature probe at INFO: a handler filter, which their loggers
+        # cannot undo, lets only their warnings through without -v
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_libraries)
     if args.command is None:
         parser.print_help()
         return 2

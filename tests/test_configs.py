@@ -40,12 +40,13 @@ def schema_for(path: Path) -> str:
         "retrieval": "bridgelab.retrieval.config:FrequencyConfig",
         "study": "bridgelab.report.study:StudyConfig",
         "calibrate": "bridgelab.calibrate.config:CalibrateConfig",
+        "slurm": "bridgelab.slurm.profile:SlurmProfile",
     }[folder]
 
 
 def test_there_are_presets_for_every_stage():
     assert {p.relative_to(REPO / "configs").parts[0] for p in CONFIGS} == {
-        "data", "synth", "pretrain", "cpt", "calibrate", "probes", "retrieval", "study"
+        "data", "synth", "pretrain", "cpt", "calibrate", "probes", "retrieval", "study", "slurm"
     }  # fmt: skip
 
 

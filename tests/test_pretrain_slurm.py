@@ -17,4 +17,5 @@ def test_sbatch_script(name):
     text = path.read_text()
     assert "#SBATCH --requeue" in text and "#SBATCH --signal=B:USR1@" in text
     assert 'srun --kill-on-bad-exit=1 bridgelab pretrain --config "$CONFIG"' in text
-    assert "scontrol requeue" in text and 'cp "$0" "$OUT_DIR/slurm/' in text
+    assert "scontrol requeue" in text and 'cp "$0" "$COPY_DIR/' in text
+    assert "#SBATCH --open-mode=append" in text  # one log across requeues

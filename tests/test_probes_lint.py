@@ -115,3 +115,12 @@ def test_bad_inputs_name_the_file(tmp_path):
     chat.write_text('{"messages": []}\n')
     with pytest.raises(DataError, match=r"x\.eval\.en\.jsonl:1"):
         load_lnewknow(chat)
+
+
+def test_strict_lint_fails_on_a_folder_of_unsupported_files(tmp_path, capsys):
+    """Issue 15: a folder of CSV probes (KMMLU's format) linted as "0 sets, 0 defects", exit 0."""
+    (tmp_path / "kmmlu_test.csv").write_text("question,A,B,C,D,answer\nq ___?,a,b,c,d,1\n")
+    assert cli_main(["lint-probes", str(tmp_path), "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "skipped" in out and "kmmlu_test.csv" in out and "1 files skipped" in out
+    assert cli_main(["lint-probes", str(tmp_path)]) == 0  # without --strict: listed, not fatal

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 
@@ -95,9 +94,16 @@ def test_paper_scorer_ranks_as_its_definition(lm):
         assert row.pred == int(np.argmin(losses))
 
 
-def test_paper_exact_is_the_official_loop(lm):
+def _official_bf16(ckpt):
+    """The model as the paper's src/main.py loads it: bf16 weights, float32 rotary buffers."""
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(str(ckpt), dtype=torch.bfloat16).eval()
+
+
+def test_paper_exact_is_the_official_loop(lm, ckpt):
     model, tok = lm
-    bf16 = copy.deepcopy(model).to(torch.bfloat16)
+    bf16 = _official_bf16(ckpt)
     items = make_items("en")
     rows = score_items(model, tok, items, "paper_exact")
     for it, row in zip(items, rows):
@@ -273,3 +279,60 @@ def test_probe_run_resumes_then_transfer(tmp_path, monkeypatch):
     first = forgetting[forgetting["step"] == 0]
     assert set(first["setting"]) == {"bridge", "nobridge"} and (first["change"] == 0).all()
     assert first["accuracy"].nunique() == 1  # both runs start from the same model
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_paper_exact_does_not_depend_on_the_configured_dtype(ckpt, dtype, monkeypatch):
+    """Issue 15: a bf16 copy made with .to(bfloat16) also cast the rotary inv_freq buffers, so
+    dtype: float32 disagreed with the official scorer on 39 of 2,940 paper items."""
+    from bridgelab.probes import scoring
+
+    seen = []
+    real = scoring.official_losses
+
+    def spy(model, seqs):
+        seen.append(model)
+        return real(model, seqs)
+
+    monkeypatch.setattr(scoring, "official_losses", spy)
+    tok = load_tokenizer(ckpt)
+    items = make_items("en")
+    rows = score_items(load_model(ckpt, dtype=dtype, device="cpu"), tok, items, "paper_exact")
+    used = seen[0]
+    buffers = {n: b.dtype for n, b in used.named_buffers() if b.is_floating_point()}
+    assert buffers and all(d == torch.float32 for d in buffers.values()), buffers
+    assert {p.dtype for p in used.parameters()} == {torch.bfloat16}
+    reference = score_items(_official_bf16(ckpt), tok, items, "paper_exact")
+    assert [r.scores for r in rows] == [r.scores for r in reference]
+
+
+@pytest.fixture(scope="module")
+def qwen_tok():
+    from transformers import PreTrainedTokenizerFast
+
+    from bridgelab.data.tokenizer import build_qwen_tokenizer
+    from tests.conftest import sample_data_dir
+
+    tiktoken = sample_data_dir() / "tokenizers" / "qwen.tiktoken"  # skips without the samples
+    return PreTrainedTokenizerFast(tokenizer_object=build_qwen_tokenizer(tiktoken))
+
+
+@pytest.mark.parametrize(
+    ("context", "option"),
+    [
+        ("They eat", "en"),  # a blank right after a word (`...eat___`): " eaten" is one token
+        ("他们喜欢吃", "饭"),  # Han has no spaces: "吃饭" is one token
+    ],
+)
+def test_lm_eval_split_is_not_clean_across_a_merged_boundary(qwen_tok, context, option):
+    """docs/probes.md: lm-eval's split encode(ctx + option)[len(encode(ctx)):] breaks where BPE
+    merges across the blank; bridgelab then encodes the option on its own."""
+    from bridgelab.probes.scoring import encode_pair
+
+    whole, ctx = qwen_tok.encode(context + option), qwen_tok.encode(context)
+    assert whole[: len(ctx)] != ctx  # lm-eval's continuation would start inside the context
+    got_ctx, cont = encode_pair(qwen_tok, context, option)
+    assert got_ctx == ctx and cont == qwen_tok.encode(option)
+    # with a space before the blank the split is clean and is lm-eval's
+    ctx2, cont2 = encode_pair(qwen_tok, "The roof of a yurt is ", "felt")
+    assert ctx2 + cont2 == qwen_tok.encode("The roof of a yurt is felt")

@@ -27,6 +27,7 @@ from bridgelab.config import config_hash
 from bridgelab.errors import DataError
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 from bridgelab.utils.io import atomic_write_json, done_with_config, mark_done
+from bridgelab.utils.provenance import lineage
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,8 @@ def run(cfg: CalibrateConfig, *, force: bool = False) -> Path:
             atomic_write_json(path, null)
     grid_rows = _grid_alignment(cfg, out, chash, tokenizer, script) if cfg.grid else []
     summary = write_outputs(out, cfg, members, null, culture, english_items, grid_rows)
-    mark_done(out, {"config_hash": chash, "checkpoint": str(ckpt), **summary["oracle"]})
+    mark_done(out, {"config_hash": chash, "checkpoint": str(ckpt), **summary["oracle"],
+                    "inputs": lineage(cfg)})  # fmt: skip
     log.info("calibration -> %s", out)
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import logging
 import sys
@@ -24,14 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridgelab.config import Config, apply_override, param
+from bridgelab.config import Config, apply_override, config_hash, param
 from bridgelab.cpt.bridges import Setting
 from bridgelab.cpt.mixture import CptMixtureConfig, build_mixture
 from bridgelab.cpt.runs import check_same_run, locked, write_status
 from bridgelab.data.scripts import TARGET_LANGS
 from bridgelab.errors import ConfigError
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import atomic_write_json, is_done
+from bridgelab.utils.io import DONE_MARKER, atomic_write_json, is_done, mark_done
+from bridgelab.utils.provenance import lineage, marker_identity, refuse_if_stale
 
 log = logging.getLogger(__name__)
 PLACEHOLDERS = ("lang", "world", "data_root")
@@ -201,6 +203,11 @@ def run_grid(cfg: GridConfig, *, force: bool = False, only: list[str] | None = N
     out.mkdir(parents=True, exist_ok=True)
     cfg.dump(out / "grid.yaml")
     load_grid(out)
+    todo = [r for r in runs if not only or r["name"] in only]
+    if force or not all(is_done(r["run_dir"]) for r in todo):
+        # the grid's identity changes with any of its runs: its DONE comes back at the end
+        (out / DONE_MARKER).unlink(missing_ok=True)
+    inputs = lineage(cfg)
     built: set[str] = set()
     for run in runs:
         if only and run["name"] not in only:
@@ -208,6 +215,8 @@ def run_grid(cfg: GridConfig, *, force: bool = False, only: list[str] | None = N
         pcfg = configs[run["name"]]
         if is_done(run["run_dir"]) and not force:
             check_same_run(Path(run["run_dir"]), pcfg)
+            # the same config, but its mixture or init checkpoint may have been rebuilt since
+            refuse_if_stale(run["run_dir"], f"CPT run {run['name']}")
             log.info("%s: finished; skipping", run["name"])
             write_status(out, run, "done", config=pcfg.to_dict())
             continue
@@ -233,7 +242,27 @@ def run_grid(cfg: GridConfig, *, force: bool = False, only: list[str] | None = N
         load_grid(out)
         log.info("%s: done in %.1f s", run["name"], time.time() - t0)
     load_grid(out)
+    _mark_grid_done(cfg, out, runs, inputs)
     return out
+
+
+def _mark_grid_done(cfg: GridConfig, out: Path, runs: list[dict[str, Any]], inputs: dict) -> None:
+    """Once every run is finished, the grid gets a DONE whose id is a hash of its runs' ids, so
+    a stage reading the grid records which runs it read (utils.provenance). It is rewritten only
+    when that changes: its mtime tells `study` when the grid last did work."""
+    if not all(is_done(r["run_dir"]) for r in runs):
+        return
+    idents = sorted(f"{r['name']}={marker_identity(r['run_dir'])}" for r in runs)
+    info = {
+        "config_hash": config_hash(cfg, exclude=("out_dir",)),
+        "id": hashlib.sha256("\n".join(idents).encode()).hexdigest()[:16],
+        "runs": len(runs),
+        "inputs": inputs,
+    }
+    marker = out / DONE_MARKER
+    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8") or "{}") == info:
+        return
+    mark_done(out, info)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

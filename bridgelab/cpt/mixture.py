@@ -11,6 +11,7 @@ minus ``setting``/``out_dir`` only, so the settings of one language are comparab
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from bridgelab.data.shards import token_dtype, write_manifest, write_shard
 from bridgelab.errors import ConfigError, RunFolderError
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 from bridgelab.utils.io import atomic_dir, done_with_config, is_done, mark_done, prepare_run_folder
+from bridgelab.utils.provenance import lineage
 
 log = logging.getLogger(__name__)
 STAGE = "cpt-mixture"
@@ -152,6 +154,7 @@ def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
     ):
         raise RunFolderError(f"{out} exists, is not empty and is not a mixture folder")
     prepare_run_folder(out, force=force, what="mixture")
+    inputs = lineage(cfg)
     what = f"mixture {cfg.lang}/{cfg.setting}"
     tokenizer, info = load_tokenizer(cfg.tokenizer)
     eos, sep = int(info["eos_id"]), _separator_id(tokenizer, cfg.separator)
@@ -207,7 +210,9 @@ def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
             tmp, shards=shards, vocab_size=int(info["vocab_size"]), eos_id=eos,
             tokenizer_hash=info["hash"], stats=counts, meta=meta,
         )  # fmt: skip
-        mark_done(tmp, {"config_hash": chash})
+        # a mixture is a pure function of its config and inputs: the manifest hash identifies it
+        manifest_hash = hashlib.sha256((tmp / "manifest.json").read_bytes()).hexdigest()[:16]
+        mark_done(tmp, {"config_hash": chash, "id": manifest_hash, "inputs": inputs})
     total = sum(s["num_tokens"] for s in shards)
     log.info(
         "%s: %d pairs, %d tokens (%d windows) -> %s", what, len(pairs), total, total // window, out

@@ -52,6 +52,10 @@ def check_corpus(
             f"{corpus.tokenizer_hash[:12]}; pass the tokenizer the shards were written with"
         )
     pattern = outside_scripts_pattern(tuple(scripts))
+    # every id must index the tokenizer's vocabulary: decoding would silently skip or crash on
+    # one that does not, and training would fail with an embedding IndexError
+    vocab = int(info["vocab_size"])
+    num_oov, oov = corpus.out_of_vocab(vocab, limit=MAX_EXAMPLES)
     docs = corpus.docs
     id_counts = Counter(d.id for d in docs)
     duplicates = sorted(i for i, n in id_counts.items() if n > 1)
@@ -67,7 +71,8 @@ def check_corpus(
             covered += doc.length
             if not len(seq) or int(seq[-1]) != corpus.eos_id:
                 no_eos.append(doc.id)
-        texts = tokenizer.batch_decode([s[:-1].tolist() for s in seqs])
+        # out-of-vocabulary ids are reported above; the rest of the text is still scanned
+        texts = tokenizer.batch_decode([[i for i in s[:-1].tolist() if i < vocab] for s in seqs])
         for doc, text in zip(batch, texts):
             found = pattern.findall(text)
             if found:
@@ -98,8 +103,11 @@ def check_corpus(
         "num_duplicate_ids": len(duplicates),
         "docs_without_eos": no_eos[:MAX_EXAMPLES],
         "count_problems": count_problems,
+        "vocab_size": vocab,
+        "num_out_of_vocab": num_oov,
+        "out_of_vocab": oov,
     }
-    report["ok"] = not (chars_outside or duplicates or no_eos or count_problems)
+    report["ok"] = not (chars_outside or duplicates or no_eos or count_problems or num_oov)
     return report
 
 
@@ -114,6 +122,12 @@ def _print_report(report: dict[str, Any]) -> None:
         print(f"    {ex['id']}: {' '.join(ex['chars'])}")
     print(f"  duplicate ids: {report['num_duplicate_ids']} {report['duplicate_ids'][:5]}")
     print(f"  documents without EOS: {len(report['docs_without_eos'])}")
+    print(
+        f"  token ids outside the vocabulary of {report['vocab_size']}: "
+        f"{report['num_out_of_vocab']}"
+    )
+    for bad in report["out_of_vocab"][:5]:
+        print(f"    {bad['shard']} offset {bad['offset']}: id {bad['id']}")
     for problem in report["count_problems"]:
         print(f"  count mismatch: {problem}")
     print("  OK" if report["ok"] else "  VIOLATIONS FOUND")

@@ -10,6 +10,7 @@ and the DONE marker come last.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import logging
@@ -42,6 +43,7 @@ from bridgelab.utils.io import (
     mark_done,
     prepare_run_folder,
 )
+from bridgelab.utils.provenance import lineage, refuse_if_stale
 
 log = logging.getLogger(__name__)
 STATE_FILE = "prepare_state.json"
@@ -205,7 +207,9 @@ def run(cfg: PrepareConfig, *, force: bool = False) -> Path:
         "tokenizer_hash": info["hash"],
     }
     if is_done(out):
-        if _done_info(out) == identity and not force:
+        # the marker also holds its id and inputs; the config and tokenizer decide a match
+        if {k: _done_info(out).get(k) for k in identity} == identity and not force:
+            refuse_if_stale(out, "token shard folder")
             log.info("%s is already complete; nothing to do", out)
             return out
         # another config's finished shards: refused, or moved aside with --force
@@ -214,6 +218,7 @@ def run(cfg: PrepareConfig, *, force: bool = False) -> Path:
         if source.format in ("jsonl", "text", "parquet"):
             expand_paths(source.path)  # a missing input fails before the output folder exists
     _claim_folder(out, identity, force)
+    inputs = lineage(cfg)
     tokenizer, info = load_tokenizer(cfg.tokenizer)
     cfg.dump(out / "prepare_config.yaml")
 
@@ -267,7 +272,10 @@ def run(cfg: PrepareConfig, *, force: bool = False) -> Path:
         out, shards=shards, vocab_size=info["vocab_size"], eos_id=info["eos_id"],
         tokenizer_hash=info["hash"], stats=stats, meta=meta,
     )  # fmt: skip
-    mark_done(out, identity)
+    # the manifest names every shard with its token count and the tokenizer: its hash is the
+    # folder's identity, the same for the same shards however often they are rebuilt
+    manifest_hash = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()[:16]
+    mark_done(out, {**identity, "id": manifest_hash, "inputs": inputs})
     log.info(
         "%s: %d documents, %d tokens in %d shards",
         out,

@@ -147,6 +147,15 @@ class TokenCorpus:
             if not bin_path.is_file():
                 raise DataError(f"{bin_path}: shard listed in the manifest is missing")
             n = shard["num_tokens"]
+            size = bin_path.stat().st_size
+            if size % self.dtype.itemsize:
+                # np.memmap would raise a bare ValueError; say which file and where it breaks
+                whole = size - size % self.dtype.itemsize
+                raise DataError(
+                    f"{bin_path}: {size} bytes is not a whole number of {self.dtype.name} tokens "
+                    f"({self.dtype.itemsize} bytes each); the shard is truncated or corrupt "
+                    f"from byte offset {whole}"
+                )
             arr = np.memmap(bin_path, dtype=self.dtype, mode="r") if n else np.zeros(0, self.dtype)
             if arr.size != n:
                 raise DataError(f"{bin_path}: holds {arr.size} tokens, manifest says {n}")
@@ -184,6 +193,44 @@ class TokenCorpus:
             self._docs = docs
             self._doc_starts = [d.start for d in docs]
         return self._docs
+
+    def out_of_vocab(
+        self, vocab_size: int | None = None, *, limit: int = 20, chunk: int = 1 << 24
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Token ids ``>= vocab_size`` (default: the manifest's): their count and the first
+        ``limit`` as ``{"shard", "offset", "id"}`` (offset in tokens within the shard).
+
+        A chunked max over the memory-mapped shards, so it runs at disk speed; an id outside the
+        vocabulary would otherwise surface as an embedding ``IndexError`` mid-training.
+        """
+        vocab = self.vocab_size if vocab_size is None else int(vocab_size)
+        found: list[dict[str, Any]] = []
+        count = 0
+        for shard, arr in zip(self.manifest["shards"], self._arrays):
+            for lo in range(0, arr.size, chunk):
+                part = np.asarray(arr[lo : lo + chunk])
+                if not part.size or int(part.max()) < vocab:
+                    continue
+                bad = np.flatnonzero(part >= vocab)
+                count += int(bad.size)
+                for i in bad[: max(limit - len(found), 0)]:
+                    found.append(
+                        {"shard": f"{shard['name']}.bin", "offset": lo + int(i), "id": int(part[i])}
+                    )
+        return count, found
+
+    def check_token_ids(self, vocab_size: int | None = None) -> None:
+        """Raise a DataError naming the first shard and offset whose id is outside the vocabulary."""
+        vocab = self.vocab_size if vocab_size is None else int(vocab_size)
+        count, found = self.out_of_vocab(vocab, limit=1)
+        if count:
+            first = found[0]
+            raise DataError(
+                f"{self.path / first['shard']}: token id {first['id']} at offset "
+                f"{first['offset']} (byte {first['offset'] * self.dtype.itemsize}) is outside the "
+                f"vocabulary of {vocab} ids ({count} such tokens in {self.path}); the shards are "
+                f"corrupt or from another tokenizer: rebuild them with `bridgelab prepare --force`"
+            )
 
     # -- token access ---------------------------------------------------------------------
     def tokens(self, start: int, end: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from bridgelab.utils.io import (
     mark_done,
     prepare_run_folder,
 )
+from bridgelab.utils.provenance import lineage
 
 log = logging.getLogger(__name__)
 
@@ -310,10 +311,13 @@ def run(cfg: TokenizerConfig, *, force: bool = False) -> Path:
     if out.exists() and any(out.iterdir()) and not is_done(out) and not force:
         raise RunFolderError(f"{out} exists and is not empty; choose another out_dir or --force")
     out = prepare_run_folder(out, force=force, what="tokenizer")
+    inputs = lineage(cfg)
     tokenizer, source = build(cfg)
     info = save_tokenizer(tokenizer, out, source)
     cfg.dump(out / "bridgelab_config.yaml")
-    mark_done(out, {"config_hash": chash, "hash": info["hash"]})
+    # the tokenizer's own hash is its identity: a rebuild with identical merges changes nothing
+    mark_done(out, {"config_hash": chash, "hash": info["hash"], "id": info["hash"][:16],
+                    "inputs": inputs})  # fmt: skip
     log.info("tokenizer %s: vocab %d, hash %s", out, info["vocab_size"], info["hash"][:12])
     return out
 

@@ -18,6 +18,7 @@ from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.data_order import StepOrder
 from bridgelab.pretrain.model import model_vocab_size, qwen2_config
 from bridgelab.utils.io import is_done
+from bridgelab.utils.provenance import refuse_if_stale
 
 # keys that may change between an interrupted run and its resumption
 RESUMABLE_KEYS = ("out_dir", "resume", "device", "checkpoint", "log", "estimate")
@@ -59,6 +60,8 @@ def open_inputs(cfg: PretrainConfig) -> RunInputs:
             f"{manifest}: vocab_size {corpus.vocab_size} differs from the tokenizer's "
             f"{info['vocab_size']} ({cfg.tokenizer})"
         )
+    # a corrupt shard must fail here, before a run folder exists, not as an IndexError mid-run
+    corpus.check_token_ids(info["vocab_size"])
     order = StepOrder(corpus.num_windows(cfg.data.seq_len), cfg.train.global_batch_size, cfg.seed)
     epochs = order.epochs_needed(cfg.train.steps)
     if epochs > cfg.data.max_epochs:
@@ -119,4 +122,8 @@ def check_run_folder(cfg: PretrainConfig, chash: str, force: bool) -> str:
             f"{out} holds a {what} run of another config (see {out / 'config.yaml'}); choose "
             f"another out_dir, or pass --force to move it aside"
         )
-    return "skip" if is_done(out) else "continue"
+    if is_done(out):
+        # the same config, but its shards or init checkpoint may have been rebuilt since
+        refuse_if_stale(out, "run")
+        return "skip"
+    return "continue"

@@ -43,6 +43,7 @@ from bridgelab.pretrain.model import (
     resolve_attention,
 )
 from bridgelab.utils.io import atomic_write_json, mark_done
+from bridgelab.utils.provenance import lineage
 
 log = logging.getLogger(__name__)
 
@@ -228,5 +229,6 @@ def _train(cfg: PretrainConfig, engine, inputs: RunInputs, device: torch.device,
         bar.close()
         metrics.close()
     if rank == 0:
-        mark_done(out, {"config_hash": run_config_hash(cfg), "step": t.steps, "tokens": tokens})
+        mark_done(out, {"config_hash": run_config_hash(cfg), "step": t.steps, "tokens": tokens,
+                        "inputs": lineage(cfg)})  # fmt: skip
     barrier()

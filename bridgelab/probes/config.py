@@ -91,7 +91,9 @@ class ProbeConfig(Config):
     batch_size: int = param(16, help="sentences per forward pass")
     device: str = param("auto", help="auto (cuda when available), cpu, cuda, cuda:1, ...")
     dtype: Literal["float32", "bfloat16", "float16"] = param(
-        "float32", help="model dtype for paper/loglik (paper_exact always uses bf16)"
+        "float32",
+        help="model dtype for paper/loglik (paper_exact always scores bf16 weights with float32 "
+        "rotary buffers, as the official script loads them)",
     )
     null_model: bool = param(
         True, help="also score a randomly initialised model of each checkpoint architecture"

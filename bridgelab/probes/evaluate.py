@@ -40,6 +40,7 @@ from bridgelab.utils.io import (
     mark_done,
     prepare_run_folder,
 )
+from bridgelab.utils.provenance import lineage, refuse_if_stale
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path
     if is_done(out) and not force:
         info = json.loads((out / "DONE").read_text(encoding="utf-8"))
         if info.get("config_hash") == digest and set(names) <= set(info.get("units", [])):
+            refuse_if_stale(out, "probe run")  # e.g. the grid's checkpoints were retrained
             log.info("%s already holds these results; nothing to do", out)
             return out
     if saved.is_file() and not force:
@@ -180,6 +182,7 @@ def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path
             _move_aside(out)  # a partial run of another config: keep it, start clean
         out = prepare_run_folder(out, force=force, what="probe run")
     cfg.dump(saved)
+    inputs = lineage(cfg)  # as consumed: scoring may take long, and DONE records these
     atomic_write_json(out / "probe.json", {"config_hash": digest})
     for s in sets:
         atomic_write_json(
@@ -191,7 +194,7 @@ def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path
     table = summarize(rows)
     with atomic_path(out / "summary.csv") as tmp:
         table.to_csv(tmp, index=False)
-    mark_done(out, {"config_hash": digest, "units": names, "rows": len(rows)})
+    mark_done(out, {"config_hash": digest, "units": names, "rows": len(rows), "inputs": inputs})
     return out
 
 

@@ -41,11 +41,17 @@ def load_path(path: Path) -> ProbeSet:
     )
 
 
-def expand(paths: list[str]) -> list[Path]:
+def expand(paths: list[str], skipped: list[Path] | None = None) -> list[Path]:
+    """The probe files among ``paths``; a folder's other files go to ``skipped`` (the caller
+    lists them: a folder of CSV probes must not lint as "0 sets, 0 defects")."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(f for f in p.iterdir() if f.suffix in (".json", ".jsonl")))
+            for f in sorted(p.iterdir()):
+                if f.is_file() and f.suffix in (".json", ".jsonl"):
+                    files.append(f)
+                elif f.is_file() and not f.name.startswith(".") and skipped is not None:
+                    skipped.append(f)
         elif p.is_file():
             files.append(p)
         else:
@@ -53,9 +59,9 @@ def expand(paths: list[str]) -> list[Path]:
     return files
 
 
-def lint_paths(paths: list[str]) -> list[LintReport]:
+def lint_paths(paths: list[str], skipped: list[Path] | None = None) -> list[LintReport]:
     """Lint every set; a native set is also checked against its English twin when both given."""
-    sets = [load_path(f) for f in expand(paths)]
+    sets = [load_path(f) for f in expand(paths, skipped)]
     reports = {s.name: lint(s.items, name=f"{s.name} ({s.source})") for s in sets}
     by_name = {s.name: s for s in sets}
     for s in sets:
@@ -73,20 +79,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--max-issues", type=int, default=50, help="issues printed per set (all go to --json)"
     )
     parser.add_argument(
-        "--strict", action="store_true", help="exit with status 1 when any set has a defect"
+        "--strict",
+        action="store_true",
+        help="exit with status 1 when any set has a defect, a folder file was skipped as "
+        "unsupported, or no set was found",
     )
 
 
 def main(args: argparse.Namespace) -> int:
-    reports = lint_paths(args.paths)
+    skipped: list[Path] = []
+    reports = lint_paths(args.paths, skipped)
     for report in reports:
         print(format_report(report, max_issues=args.max_issues))
     if args.json:
         atomic_write_json(args.json, [r.to_dict() for r in reports])
         print(f"report written to {args.json}")
     total = sum(r.n_defects for r in reports)
-    print(f"{len(reports)} sets, {total} defects")
-    return 1 if (args.strict and total) else 0
+    for path in skipped:
+        print(f"skipped {path}: not a supported probe file (.json/.jsonl)")
+    print(f"{len(reports)} sets, {total} defects, {len(skipped)} files skipped")
+    return 1 if (args.strict and (total or skipped or not reports)) else 0
 
 
 __all__ = ["lint_paths", "load_path", "configure", "main"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -131,7 +132,9 @@ def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[i
         return ctx, whole[len(ctx) :]
     # BPE merged tokens across the context/option boundary (scripts written without spaces,
     # such as Han): lm-eval's split would score a wrong or empty continuation, so the option is
-    # encoded on its own. Where the split is clean (always so far in English) this is lm-eval.
+    # encoded on its own. That happens in English too, where a blank follows a word without a
+    # space ('They eat___' + 'en': ' eaten' is one token). Where the split is clean, this is
+    # exactly lm-eval.
     return ctx, tokenizer.encode(continuation)
 
 
@@ -229,6 +232,35 @@ def _sequences(tokenizer: Any, item: ProbeItem, scorer: str) -> list[tuple[tuple
     return out
 
 
+def official_bf16(model: Any) -> Any:
+    """The model as the paper's official script holds it, whatever dtype it was loaded in:
+    ``from_pretrained(..., torch_dtype=torch.bfloat16)`` gives bf16 weights but keeps the
+    rotary ``inv_freq`` buffers in float32. ``model.to(torch.bfloat16)`` would cast those too,
+    which moves rankings (39 of 2,940 paper items), so only the parameters are cast here."""
+
+    def floating_buffers(m: Any) -> list[torch.Tensor]:
+        return [b for b in m.buffers() if b.is_floating_point()]
+
+    params = {p.dtype for p in model.parameters()}
+    if params == {torch.bfloat16} and all(
+        b.dtype == torch.float32 for b in floating_buffers(model)
+    ):
+        return model  # already exactly the official state
+    path = getattr(model, "name_or_path", "") or ""
+    if params != {torch.float32} and path and (Path(path) / "config.json").is_file():
+        # weights already rounded (fp16) or buffers already cast: reload what the script loads
+        from transformers import AutoModelForCausalLM
+
+        device = next(model.parameters()).device
+        return AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16).to(device).eval()
+    bf16 = copy.deepcopy(model)
+    for param in bf16.parameters():
+        param.data = param.data.to(torch.bfloat16)
+    for buf in floating_buffers(bf16):
+        buf.data = buf.data.to(torch.float32)  # the rotary frequencies stay float32
+    return bf16
+
+
 def score_items_multi(
     model: Any,
     tokenizer: Any,
@@ -262,10 +294,7 @@ def score_items_multi(
         forward = cache.setdefault(family, {})
         missing = [s for per_item in seqs for s, _ in per_item if s not in forward]
         if missing and family == "paper_exact":
-            bf16 = (
-                model if model.dtype == torch.bfloat16 else copy.deepcopy(model).to(torch.bfloat16)
-            )
-            forward.update(official_losses(bf16, missing))
+            forward.update(official_losses(official_bf16(model), missing))
         elif missing:
             forward.update(token_logprobs(model, missing, batch_size=batch_size, desc=family))
         exact = scorer == "paper_exact"

@@ -255,6 +255,7 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
         mark_done,
         prepare_run_folder,
     )
+    from bridgelab.utils.provenance import lineage, refuse_if_stale
 
     if dry_run:
         print_dry_run(cfg, [f"read {cfg.results}", f"compare {cfg.treatments} vs {cfg.baseline}",
@@ -270,7 +271,9 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
             done.get("config_hash") == digest
             and path.stat().st_mtime <= (out / "DONE").stat().st_mtime
         ):
+            refuse_if_stale(out, "transfer analysis")
             return out
+    inputs = lineage(cfg)
     rows = read_rows(path)
     kw = {"scorer": cfg.scorer, "n_boot": cfg.n_boot, "seed": cfg.seed, "credit": cfg.credit}
     common = {**kw, "baseline": cfg.baseline, "treatments": cfg.treatments,
@@ -293,7 +296,8 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
     else:
         plot_forgetting(forgetting, out)
     atomic_write_text(out / "transfer.md", md)
-    mark_done(out, {"rows": len(rows), "tests": len(table), "config_hash": digest})
+    mark_done(out, {"rows": len(rows), "tests": len(table), "config_hash": digest,
+                    "inputs": inputs})  # fmt: skip
     return out
 
 

@@ -22,9 +22,11 @@ from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import DataError
 from bridgelab.probes.summary import NULL_SETTING
 from bridgelab.report.calibration import headline_calibration, section_calibration
+from bridgelab.report.exposure import exposure_tests
 from bridgelab.report.plots import plot_loss_curves
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done, mark_done
+from bridgelab.utils.provenance import INPUT_FIELDS, check_same_lineage, lineage
 
 
 @dataclass
@@ -252,6 +254,7 @@ def section_transfer(w: ReportWriter, cfg: ReportConfig) -> None:
             {
                 "culture": r["culture"],
                 "direction": r["direction"],
+                "treatment": r["treatment"],
                 "diff": float(r["diff"]),
                 "p_adjusted": float(r["p_adjusted"]),
                 "significant": bool(r["significant"]),
@@ -279,20 +282,29 @@ ROLES = {
 }
 
 
+def _exposure_rows(results: pd.DataFrame, truth: pd.DataFrame, scorer: str) -> pd.DataFrame:
+    """The scorer's item rows with their fact's exposure and the question side (en/native)."""
+    rows = results[(results["scorer"] == scorer) & results["setting"].notna()]
+    rows = rows.merge(truth, left_on="item_id", right_on="fact_id", how="inner")
+    return rows.assign(questions=(rows["question_lang"] == "en").map({True: "en", False: "native"}))
+
+
 def exposure_table(results: pd.DataFrame, truth: pd.DataFrame, scorer: str) -> pd.DataFrame:
     """Accuracy per culture language, question language and exposure: the pretrained model
     (step 0) and each setting at its runs' last step, over items x seeds."""
-    rows = results[(results["scorer"] == scorer) & results["setting"].notna()]
-    rows = rows.merge(truth, left_on="item_id", right_on="fact_id", how="inner")
-    rows = rows.assign(questions=(rows["question_lang"] == "en").map({True: "en", False: "native"}))
+    rows = _exposure_rows(results, truth, scorer)
     null = rows[rows["setting"] == NULL_SETTING]
     rows = rows[rows["setting"] != NULL_SETTING]
     if rows.empty:
         return pd.DataFrame()
     keys = ["culture_lang", "questions", "exposure"]
     last = rows.groupby("run")["step"].transform("max")
-    first = rows[rows["step"] == 0].drop_duplicates(["item_id", "question_lang", "seed"])
-    table = first.groupby(keys)["correct"].agg(items="size", step0="mean").reset_index()
+    unique = ["item_id", "question_lang", "seed"]
+    table = rows.drop_duplicates(unique).groupby(keys).size().rename("items").reset_index()
+    # step 0 is the model CPT started from; runs from scratch (the joint regime) have none
+    first = rows[rows["step"] == 0].drop_duplicates(unique)
+    step0 = first.groupby(keys)["correct"].mean().rename("step0").reset_index()
+    table = table.merge(step0, on=keys, how="left")
     for setting, group in rows[rows["step"] == last].groupby("setting"):
         acc = group.groupby(keys)["correct"].mean().rename(setting)
         table = table.merge(acc.reset_index(), on=keys, how="left")
@@ -313,8 +325,11 @@ def section_exposure(w: ReportWriter, cfg: ReportConfig) -> None:
         w.missing("probe results on a synthetic world with ground truth")
         return
     gt = pd.DataFrame(_read_jsonl(truth))[["fact_id", "exposure"]]
-    table = exposure_table(pd.DataFrame(_read_jsonl(results)), gt, cfg.headline_scorer)
+    frame = pd.DataFrame(_read_jsonl(results))
+    table = exposure_table(frame, gt, cfg.headline_scorer)
     table.to_csv(w.out / "csv" / "exposure.csv", index=False)
+    rows = _exposure_rows(frame, gt, cfg.headline_scorer)
+    tests = exposure_tests(rows[rows["setting"] != NULL_SETTING], ROLES)
     w.add(
         "Where the world stated each probed fact decides what a question needs: an English-only "
         "fact asked natively, or a native-only fact asked in English, can only be answered by "
@@ -324,6 +339,21 @@ def section_exposure(w: ReportWriter, cfg: ReportConfig) -> None:
         "",
         _md_table(table),
         "[csv](csv/exposure.csv)",
+        "",
+    )
+    if tests.empty:
+        return
+    tests.to_csv(w.out / "csv" / "exposure_tests.csv", index=False)
+    w.headline["exposure_tests"] = tests[tests["family"] == "transfer"].to_dict(orient="records")
+    w.add(
+        "Each cell tested on its own, setting against `nobridge` at the runs' last step: exact "
+        "McNemar on items x seeds, 95% paired bootstrap interval of the difference, Holm over "
+        "the transfer cells and, separately, over the direct cells. Only the transfer cells "
+        "measure transfer; a difference in a direct cell means the setting changed how well a "
+        "fact was learnt in its own language.",
+        "",
+        _md_table(tests),
+        "[csv](csv/exposure_tests.csv)",
         "",
     )
 
@@ -368,8 +398,16 @@ def headline_lines(headline: dict[str, Any]) -> list[str]:
     for t in headline.get("transfer", []):
         verdict = "significant" if t["significant"] else "not significant"
         lines.append(
-            f"- Transfer {t['direction']} (culture {t['culture']}): {t['diff'] * 100:+.1f} points "
-            f"with bridges, {verdict} (adjusted p = {t['p_adjusted']:.3g})."
+            f"- Transfer {t['direction']} (culture {t['culture']}, every item asked in the "
+            f"target side's language, as in the paper): {t['diff'] * 100:+.1f} points "
+            f"with {t.get('treatment', 'bridge')}, {verdict} (adjusted p = {t['p_adjusted']:.3g})."
+        )
+    for t in headline.get("exposure_tests", []):
+        verdict = "significant" if t["significant"] else "not significant"
+        lines.append(
+            f"- Transfer cell {t['role'].removeprefix('transfer ')} (culture {t['culture_lang']}, "
+            f"{t['exposure']} facts): {t['treatment']} {t['diff'] * 100:+.1f} points against "
+            f"nobridge, {verdict} (Holm p = {t['p_holm']:.3g})."
         )
     lines.extend(headline_calibration(headline))
     if headline.get("study_seconds") is not None:
@@ -385,6 +423,11 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
         done = json.loads((out / "DONE").read_text(encoding="utf-8") or "{}")
         if done.get("config_hash") == digest and _inputs_older_than(cfg, out / "DONE"):
             return out
+    # never pair results of different lineages (a new pretraining run with CPT, probe or
+    # transfer numbers computed from the old one): every input must be current
+    sources = {k: getattr(cfg, k) for k in INPUT_FIELDS["ReportConfig"]}
+    check_same_lineage(sources, what="report")
+    inputs = lineage(cfg)
     out.mkdir(parents=True, exist_ok=True)
     cfg.dump(out / "config.yaml")
     w = ReportWriter(out)
@@ -404,7 +447,7 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
     atomic_write_text(out / "report.md", text)
     atomic_write_text(out / "report.html", to_html(text, cfg.title))
     atomic_write_json(out / "headline.json", w.headline)
-    mark_done(out, {"config_hash": digest})
+    mark_done(out, {"config_hash": digest, "inputs": inputs})
     return out
 
 

@@ -14,10 +14,17 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
+import re
+import signal
 import string
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from bridgelab.config import Config, param
@@ -108,6 +115,13 @@ class StageRef(Config):
     enabled: bool = param(True, help="run this stage (disabled stages must already be complete)")
 
 
+def check_stage_names(names: Any, key: str = "stages") -> None:
+    """A ConfigError naming the first key of ``names`` that is not a study stage."""
+    unknown = sorted(set(names) - set(STAGE_NAMES))
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}: unknown stage (known: {', '.join(STAGE_NAMES)})")
+
+
 @dataclass
 class StudyConfig(Config):
     out_dir: str = param("runs/study", help="folder holding every stage's output and the report")
@@ -116,11 +130,7 @@ class StudyConfig(Config):
 
     def validate(self) -> None:
         super().validate()
-        unknown = sorted(set(self.stages) - set(STAGE_NAMES))
-        if unknown:
-            raise ConfigError(
-                f"stages.{unknown[0]}: unknown stage (known: {', '.join(STAGE_NAMES)})"
-            )
+        check_stage_names(self.stages)
         if not self.stages:
             raise ConfigError("stages: a study needs at least one stage")
 
@@ -160,12 +170,87 @@ def selected_stages(cfg: StudyConfig) -> list[StageSpec]:
     return [s for s in STAGES if s.name in cfg.stages]
 
 
+def missing_inputs(cfg: StudyConfig) -> list[str]:
+    """Inputs that no stage of the study builds and that do not exist: a study must either build
+    each input or name it in its config, so these fail before anything runs."""
+    from bridgelab.utils.provenance import exists, input_paths, inside
+
+    specs = selected_stages(cfg)
+    resolved = {spec.name: resolve_stage(cfg, spec) for spec in specs}
+    outs = [str(c.out_dir) for c in resolved.values() if getattr(c, "out_dir", None)]
+    missing = []
+    for spec in specs:
+        for key, path in input_paths(resolved[spec.name]).items():
+            built = any(inside(path, o) for o in outs)
+            if not built and not exists(path):
+                missing.append(f"stages.{spec.name}: {key}={path} does not exist and no stage "
+                               f"of the study writes it")  # fmt: skip
+    return missing
+
+
+def stage_states(cfg: StudyConfig) -> dict[str, str]:
+    """Per stage, what a run of the study would do with it: done, pending, STALE (an input
+    changed since it finished: it will re-run) or downstream of a stage that will run."""
+    from bridgelab.utils.provenance import input_paths, inside, stale_inputs
+
+    states: dict[str, str] = {}
+    will_run: dict[str, str] = {}  # stage name -> its output folder
+    for spec in selected_stages(cfg):
+        stage_cfg = resolve_stage(cfg, spec)
+        out = Path(stage_cfg.out_dir)
+        paths = list(input_paths(stage_cfg).values())
+        upstream = [n for n, o in will_run.items() if any(inside(p, o) for p in paths)]
+        if not (out / "DONE").is_file():
+            states[spec.name] = "pending"
+        elif stale := stale_inputs(out):
+            states[spec.name] = f"STALE, will re-run: {stale[0]}"
+        elif upstream:
+            states[spec.name] = (
+                f"done; re-run if {', '.join(upstream)} produces something new (then STALE)"
+            )
+        else:
+            states[spec.name] = "done"
+        if states[spec.name] != "done":
+            will_run[spec.name] = str(out)
+    return states
+
+
 def _finished_at(output: Path) -> float | None:
     """When the stage last finished work in ``output``: its DONE marker, or for a CPT grid
     (whose grid.json is rebuilt on every call) the newest DONE of its runs."""
     markers = [output / "DONE", *output.glob("runs/*/DONE")]
     stamps = [p.stat().st_mtime for p in markers if p.is_file()]
     return max(stamps) if stamps else None
+
+
+class StudyStopped(Exception):
+    """SIGTERM/SIGUSR1 arrived while a stage outside training ran. Every stage writes its files
+    atomically and resumes, so stopping there loses nothing; ``bridgelab study`` exits 75."""
+
+    def __init__(self, signum: int, stage: str):
+        name = signal.Signals(signum).name
+        super().__init__(f"stopped by {name} during stage '{stage}'; finished work is kept")
+        self.signum, self.stage = signum, stage
+
+
+@contextmanager
+def _stop_on_signal(current: list[str]) -> Iterator[None]:
+    """Turn SIGTERM/SIGUSR1 into :class:`StudyStopped` while the study runs. Training installs
+    its own handler (save a resume state, then raise ``Preempted``) and restores this one."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        raise StudyStopped(signum, current[0] if current else "none")
+
+    sigs = (signal.SIGTERM, signal.SIGUSR1)
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+    previous = {sig: signal.signal(sig, handle) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_study(cfg: StudyConfig, *, force: bool = False, only: list[str] | None = None) -> Path:
@@ -182,29 +267,123 @@ def run_study(cfg: StudyConfig, *, force: bool = False, only: list[str] | None =
     specs = selected_stages(cfg)
     # Resolve every config before running anything, so a typo in the last stage fails in seconds.
     resolved = {spec.name: resolve_stage(cfg, spec) for spec in specs}
+    missing = missing_inputs(cfg)
+    if missing:
+        raise ConfigError("; ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
     previous = {}
     if status_path.is_file():
         previous = json.loads(status_path.read_text(encoding="utf-8")).get("stages", {})
     stages: dict[str, Any] = {}
-    for i, spec in enumerate(specs, start=1):
-        ref = cfg.stages[spec.name]
-        if (only and spec.name not in only) or not ref.enabled:
-            stages[spec.name] = previous.get(spec.name, {"status": "not run"})
-            continue
-        log.info("[%d/%d] %s: %s", i, len(specs), spec.name, spec.what)
-        t0 = time.time()
-        output = Path(_import(spec.run)(resolved[spec.name], force=force))
-        seconds = round(time.time() - t0, 1)
-        finished = _finished_at(output)
-        prev = previous.get(spec.name, {})
-        reused = finished is not None and finished < t0 and prev.get("output") == str(output)
-        if reused and prev.get("status") == "done":
-            stages[spec.name] = prev
-        else:
-            stages[spec.name] = {"status": "done", "output": str(output), "seconds": seconds}
-        total = sum(s.get("seconds") or 0 for s in stages.values())
-        atomic_write_json(
-            status_path, {"stages": {**previous, **stages}, "seconds": round(total, 1)}
-        )
-        log.info("[%d/%d] %s done in %.1f s -> %s", i, len(specs), spec.name, seconds, output)
+    current: list[str] = []
+    with _stop_on_signal(current):
+        for i, spec in enumerate(specs, start=1):
+            current[:] = [spec.name]
+            _run_one(cfg, spec, i, specs, resolved[spec.name], previous, stages, status_path,
+                     force=force, only=only)  # fmt: skip
     return out
+
+
+def _is_stop(exc: BaseException) -> bool:
+    """A clean stop (signal, preemption), as opposed to a failure."""
+    if isinstance(exc, StudyStopped):
+        return True
+    from bridgelab.pretrain.trainer import Preempted  # only reached once a stage has failed
+
+    return isinstance(exc, Preempted)
+
+
+def _run_one(cfg: StudyConfig, spec: StageSpec, i: int, specs: list[StageSpec], stage_cfg: Config,
+             previous: dict[str, Any], stages: dict[str, Any], status_path: Path, *,
+             force: bool, only: list[str] | None) -> None:  # fmt: skip
+    """Run one stage of :func:`run_study` and record it in ``study.json``."""
+    ref = cfg.stages[spec.name]
+    if (only and spec.name not in only) or not ref.enabled:
+        stages[spec.name] = previous.get(spec.name, {"status": "not run"})
+        return
+    log.info("[%d/%d] %s: %s", i, len(specs), spec.name, spec.what)
+    t0 = time.time()
+    reason = None
+    if not force:
+        from bridgelab.utils.provenance import stale_inputs
+
+        stale = stale_inputs(stage_cfg.out_dir)
+        if stale:
+            # an input changed since this stage finished (an upstream stage re-ran): its results
+            # belong to the old lineage. Redo it; its new id then makes the next stages stale.
+            reason = str(stale[0])
+            log.warning("[%d/%d] %s is stale: %s; re-running it", i, len(specs), spec.name,
+                        reason)  # fmt: skip
+    try:
+        output = Path(_import(spec.run)(stage_cfg, force=force or reason is not None))
+    except BaseException as exc:
+        if _is_stop(exc):
+            # study.json says where the study stopped; the stage resumes on the next call
+            stages[spec.name] = {**previous.get(spec.name, {}), "status": "preempted"}
+            atomic_write_json(status_path, {"stages": {**previous, **stages}})
+        raise
+    seconds = round(time.time() - t0, 1)
+    finished = _finished_at(output)
+    prev = previous.get(spec.name, {})
+    reused = finished is not None and finished < t0 and prev.get("output") == str(output)
+    if reused and prev.get("status") == "done":
+        stages[spec.name] = prev
+    else:
+        stages[spec.name] = {"status": "done", "output": str(output), "seconds": seconds}
+        if reason:
+            stages[spec.name]["rerun_because"] = reason
+    total = sum(s.get("seconds") or 0 for s in stages.values())
+    atomic_write_json(status_path, {"stages": {**previous, **stages}, "seconds": round(total, 1)})
+    log.info("[%d/%d] %s done in %.1f s -> %s", i, len(specs), spec.name, seconds, output)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a config value (nested dicts and lists included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _mentions(strings: list[str], folder: str) -> bool:
+    """True if a path in ``strings`` is ``folder`` or lies inside it. Overrides embedded in a
+    config (``data.path=runs/x/shards``) and YAML flow lists are split into their parts."""
+    folder = os.path.normpath(folder)
+    for text in strings:
+        for part in re.split(r"[=,\s\[\]{}'\"]+", text):
+            if part and (os.path.normpath(part) == folder or part.startswith(folder + os.sep)):
+                return True
+    return False
+
+
+def study_plan_data(cfg: StudyConfig) -> dict[str, Any]:
+    """The study's plan as data, for schedulers (``bridgelab submit``, ``study --plan-json``).
+
+    One entry per selected stage, in order: its resolved config, its output folder, whether it
+    is enabled, and ``reads``: the earlier stages whose output folders its config names (the
+    wiring of the study YAML, so a scheduler can start a stage once exactly those are done).
+    A CPT grid also lists its runs (``tasks``: one job-array task each).
+    """
+    stages: list[dict[str, Any]] = []
+    for spec in selected_stages(cfg):
+        stage_cfg = resolve_stage(cfg, spec)
+        data = stage_cfg.to_dict()
+        strings = _strings(data)
+        entry: dict[str, Any] = {
+            "name": spec.name,
+            "what": spec.what,
+            "enabled": cfg.stages[spec.name].enabled,
+            "out_dir": data.get("out_dir"),
+            "reads": [
+                s["name"] for s in stages if s["out_dir"] and _mentions(strings, s["out_dir"])
+            ],
+            "config": data,
+        }
+        if spec.name == "grid":
+            from bridgelab.cpt.grid import expand
+
+            entry["tasks"] = [run["name"] for run in expand(stage_cfg)]
+        stages.append(entry)
+    return {"out_dir": cfg.out_dir, "stages": stages}

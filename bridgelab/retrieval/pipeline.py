@@ -41,6 +41,7 @@ from bridgelab.utils.io import (
     mark_done,
     prepare_run_folder,
 )
+from bridgelab.utils.provenance import lineage, refuse_if_stale
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
     digest = config_hash(cfg)
     if is_done(out) and not force and (out / "summary.json").is_file():
         if json.loads((out / "DONE").read_text(encoding="utf-8")).get("config_hash") == digest:
+            refuse_if_stale(out, "frequency analysis")
             log.info("%s is complete for this config; nothing to do", out)
             return out
     prepare_run_folder(out, force=force, what="frequency analysis")
@@ -119,6 +121,7 @@ def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
         _carry_store_forward(out)
     cfg.dump(out / "config.yaml")
     cfg = resolve_world(cfg)
+    inputs = lineage(cfg)
     probes = load_probes(cfg.probes)
     truth = read_ground_truth(cfg.ground_truth) if cfg.ground_truth else {}
     factory = RetrieverFactory(cfg.retriever, out / "index")
@@ -174,7 +177,7 @@ def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
         summary["validation"] = validation_table(truth, retrieved, labels, k)
         write_table(summary["validation"], out / "validation")
     atomic_write_json(out / "summary.json", summary)
-    mark_done(out, {"config_hash": digest})
+    mark_done(out, {"config_hash": digest, "inputs": inputs})
     return out
 
 

@@ -84,7 +84,8 @@ def run(cfg: SynthConfig, *, force: bool = False) -> Path:
         atomic_write_jsonl(tmp / GROUND_TRUTH, world.ground_truth())
         summary = world.summary()
         atomic_write_json(tmp / "world.json", summary)
-        mark_done(tmp, {"config_hash": digest, "format": summary["format"]})
+        # generation is deterministic: the config hash identifies the content (utils.provenance)
+        mark_done(tmp, {"config_hash": digest, "format": summary["format"], "id": digest[:16]})
     log.info("wrote the synthetic world to %s", out)
     return out
 

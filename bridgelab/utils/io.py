@@ -12,6 +12,7 @@ import lzma
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,20 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
             yield lineno, line[:-1] if line.endswith("\n") else line
 
 
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it straight back
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _umask_mode(path: Path, full: int) -> None:
+    """Give a mkstemp/mkdtemp path the mode a plain open()/mkdir() would have had: those two
+    create 0600 files and 0700 folders whatever the umask, which would leave shards and results
+    unreadable to collaborators on a shared cluster."""
+    os.chmod(path, full & ~_umask())
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` when the block succeeds."""
@@ -54,6 +69,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    _umask_mode(tmp_path, 0o666)
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -92,6 +108,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    _umask_mode(tmp, 0o777)
     try:
         yield tmp
         if path.exists():
@@ -107,7 +124,11 @@ def is_done(folder: str | Path) -> bool:
 
 
 def mark_done(folder: str | Path, info: dict[str, Any] | None = None) -> None:
-    atomic_write_json(Path(folder) / DONE_MARKER, info or {})
+    """Write the DONE marker. It always carries an ``id`` (a random one unless the stage gives a
+    content hash), which later stages record as this folder's identity (utils.provenance)."""
+    info = dict(info or {})
+    info.setdefault("id", uuid.uuid4().hex[:16])
+    atomic_write_json(Path(folder) / DONE_MARKER, info)
 
 
 def done_with_config(folder: str | Path, chash: str, *, force: bool, what: str) -> bool:
@@ -118,6 +139,9 @@ def done_with_config(folder: str | Path, chash: str, *, force: bool, what: str) 
         return False
     done = json.loads((folder / DONE_MARKER).read_text(encoding="utf-8") or "{}")
     if done.get("config_hash") == chash:
+        from bridgelab.utils.provenance import refuse_if_stale
+
+        refuse_if_stale(folder, what)  # same config, but made from inputs that changed since
         return True
     raise RunFolderError(f"{folder} holds a {what} built from another config; pass --force")
 

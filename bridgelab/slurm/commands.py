@@ -1,0 +1,11 @@
+"""Subcommands of the SLURM package (light: no heavy imports here)."""
+
+from bridgelab.stage import Command
+
+COMMANDS = [
+    Command(
+        "submit",
+        "submit the study as SLURM jobs, one per stage, in dependency order (docs/slurm.md)",
+        "bridgelab.slurm.submit",
+    ),
+]
