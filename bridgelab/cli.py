@@ -14,7 +14,7 @@ import sys
 
 from bridgelab import __version__
 from bridgelab.errors import BridgelabError
-from bridgelab.stage import Command
+from bridgelab.stage import Command, describe_config
 
 STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "retrieval", "report", "slurm")  # fmt: skip
 
@@ -45,6 +45,7 @@ def build_parser(commands: list[Command], selected: str | None) -> argparse.Argu
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         if cmd.name == selected:
             importlib.import_module(cmd.module).configure(p)
+            describe_config(p, cmd.name)  # presets and --keys in the stage's --help
     return parser
 
 

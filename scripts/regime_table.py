@@ -61,12 +61,34 @@ def alignment_rows(folder: Path) -> list[dict]:
     return rows
 
 
+def cell_rows(folder: Path) -> list[dict]:
+    """The primary outcome: each exposure cell, setting vs nobridge (report/csv)."""
+    table = pd.read_csv(folder / "report/csv/exposure_tests.csv")
+    return [
+        {
+            "regime": folder.name,
+            "cell": r["role"],
+            "treatment": r["treatment"],
+            "pairs": int(r["pairs"]),
+            "treated": round(r["treated"], 3),
+            "nobridge": round(r["nobridge"], 3),
+            "diff (pts)": round(100 * r["diff"], 1),
+            "95% CI": f"{100 * r['ci_low']:+.1f} .. {100 * r['ci_high']:+.1f}",
+            "p (Holm)": round(r["p_holm"], 4),
+        }
+        for _, r in table.iterrows()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     args = parser.parse_args()
     transfer = [r for f in args.folders for r in transfer_rows(f)]
     align = [r for f in args.folders for r in alignment_rows(f)]
+    cells = [r for f in args.folders for r in cell_rows(f)]
+    print(pd.DataFrame(cells).to_markdown(index=False))
+    print()
     print(pd.DataFrame(transfer).to_markdown(index=False))
     print()
     print(pd.DataFrame(align).to_markdown(index=False, floatfmt=".3f"))

@@ -8,40 +8,15 @@ from pathlib import Path
 import pytest
 
 from bridgelab.config import Config
+from bridgelab.stage import preset_schema
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").rglob("*.yaml"))
 
 
 def schema_for(path: Path) -> str:
-    """The config class of a preset, from its folder (and name where a folder holds two kinds)."""
-    folder, name = path.relative_to(REPO / "configs").parts[0], path.stem
-    if folder == "data":
-        return (
-            "bridgelab.data.tokenizer:TokenizerConfig"
-            if name.startswith("tokenizer")
-            else "bridgelab.data.prepare:PrepareConfig"
-        )
-    if folder == "cpt":
-        return (
-            "bridgelab.cpt.mixture:CptMixtureConfig"
-            if name.startswith("mixture")
-            else "bridgelab.cpt.grid:GridConfig"
-        )
-    if folder == "probes":
-        return (
-            "bridgelab.probes.transfer:TransferConfig"
-            if name == "transfer"
-            else "bridgelab.probes.config:ProbeConfig"
-        )
-    return {
-        "synth": "bridgelab.synth.config:SynthConfig",
-        "pretrain": "bridgelab.pretrain.config:PretrainConfig",
-        "retrieval": "bridgelab.retrieval.config:FrequencyConfig",
-        "study": "bridgelab.report.study:StudyConfig",
-        "calibrate": "bridgelab.calibrate.config:CalibrateConfig",
-        "slurm": "bridgelab.slurm.profile:SlurmProfile",
-    }[folder]
+    """The config class of a preset: the rule `bridgelab <stage> --help` lists presets by."""
+    return preset_schema(path, REPO / "configs")
 
 
 def test_there_are_presets_for_every_stage():

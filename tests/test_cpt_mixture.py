@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import shutil
 from pathlib import Path
@@ -245,3 +246,91 @@ def test_separator_must_be_one_token(tmp_path):
     with pytest.raises(ConfigError, match="separator: ' \\|\\| ' is [2-9] tokens"):
         build_mixture(cfg)
     assert not (tmp_path / "mix" / "manifest.json").exists()
+
+
+# --- the script-fraction default, drop counts and duplicates (issue 15) ---------------------
+
+# A genuine Korean translation that keeps a Latin title: 8 Hangul of 23 letters (0.35), kept at
+# the shared default 0.2, dropped by the mixture's former 0.5 under skip_bad.
+LATIN_TITLE = ("BTS released Map of the Soul 7.", "BTS의 새 앨범 Map of the Soul 7이 나왔다.")
+
+
+def test_mixture_and_line_readers_share_one_script_fraction_default():
+    import inspect
+
+    from bridgelab.data.readers import read_line_aligned
+    from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION
+    from bridgelab.data.sources import read_parallel
+
+    assert DEFAULT_MIN_SCRIPT_FRACTION == 0.2
+    assert CptMixtureConfig().min_script_fraction == DEFAULT_MIN_SCRIPT_FRACTION
+    for fn in (read_line_aligned, read_parallel):
+        default = inspect.signature(fn).parameters["min_script_fraction"].default
+        assert default == DEFAULT_MIN_SCRIPT_FRACTION, fn.__name__
+    with pytest.raises(ConfigError, match="min_script_fraction: must lie in"):
+        CptMixtureConfig.from_dict({"pairs": [{"path": "x.jsonl"}], "min_script_fraction": 2})
+
+
+def test_latin_names_are_kept_and_drops_are_counted_per_reason(tmp_path, caplog):
+    rows = [
+        _pair(0, *LATIN_TITLE),
+        _pair(1, "The river is wide.", "강이 넓다."),
+        _pair(2, "The hill is green.", "The hill is green."),  # untranslated: wrong_script
+        _pair(3, "The sky is blue.", "   "),  # empty_side
+        {"id": "p4", "lang_a": "en"},  # incomplete record: bad_record
+        _pair(5, "The river is wide.", "강이 넓다."),  # exact copy of p1 under another id
+        _pair(6, "The sea is deep.", "바다가 깊다."),
+    ]
+    pairs = _jsonl(tmp_path / "pairs.jsonl", rows)
+    docs = _jsonl(
+        tmp_path / "docs.jsonl",
+        [{"id": f"d{i}", "text": "강이 넓고 바다가 깊다. 하늘이 파랗다. " * 40} for i in range(4)],
+    )
+    tok = _tokenizer(tmp_path / "tok", [SourceConfig(lang="ko", path=str(docs))])
+    cfg = CptMixtureConfig(
+        tokenizer=str(tok), out_dir=str(tmp_path / "mix"), seq_len=128, skip_bad=True,
+        pairs=[PairSourceConfig(path=str(pairs))], docs=[SourceConfig(lang="ko", path=str(docs))],
+    )  # fmt: skip
+    caplog.set_level(logging.INFO, logger="bridgelab.cpt.mixture")
+    out = build_mixture(cfg)
+    meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["meta"]
+    assert "p0" in meta["pair_ids"]  # the Latin title survives
+    assert meta["min_script_fraction"] == 0.2
+    assert meta["dropped"] == {"bad_record": 1, "wrong_script": 1, "empty_side": 1, "too_long": 0}
+    assert meta["duplicate_pairs"] == 1 and meta["duplicate_examples"] == [["p5", "p1"]]
+    assert sorted(meta["pair_ids"]) == ["p0", "p1", "p5", "p6"]  # duplicates are kept
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("dropped 3 of 7 pairs" in m and "wrong_script 1" in m for m in messages), messages
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("1 exact duplicate pairs" in m and "p5 = p1" in m for m in warnings), warnings
+
+
+def test_line_reader_counts_reasons(tmp_path):
+    from bridgelab.data.readers import read_line_aligned
+    from bridgelab.data.records import ReadStats
+
+    (tmp_path / "a.en").write_text("one\n" + LATIN_TITLE[0] + "\nthree\n", encoding="utf-8")
+    (tmp_path / "a.ko").write_text("하나\n" + LATIN_TITLE[1] + "\nthree again\n", encoding="utf-8")
+    stats = ReadStats("a")
+    pairs = read_line_aligned(
+        tmp_path / "a.en", tmp_path / "a.ko", lang_a="en", lang_b="ko", source="a",
+        id_prefix="a", script_a="Latin", script_b="Hangul", skip_bad=True, stats=stats,
+    )  # fmt: skip
+    assert [p.id for p in pairs] == ["a-000000", "a-000001"]  # the Latin title is kept
+    assert stats.reasons == {"wrong_script": 1} and stats.skipped == 1
+
+
+def test_the_tiny_world_loses_no_pair_at_either_fraction(tmp_path):
+    """The synthetic world's lines are written in one script: 0.2 (now) and 0.5 (before) both
+    keep every pair, so the demo's mixtures hold the same pairs as before the change."""
+    from bridgelab.synth.config import SynthConfig
+    from bridgelab.synth.output import run as synth
+
+    tiny = Path(__file__).resolve().parents[1] / "configs" / "synth" / "tiny.yaml"
+    world = synth(SynthConfig.load(tiny, [f"out_dir={tmp_path / 'w'}"]))
+    for lang in ("ko", "zh", "bo", "mn"):
+        src = [PairSourceConfig(path=str(world / "parallel" / f"en-{lang}.jsonl"))]
+        now, counts = read_mixture_pairs(src, lang, min_script_fraction=0.2, skip_bad=True)
+        before, _ = read_mixture_pairs(src, lang, min_script_fraction=0.5, skip_bad=True)
+        assert [p.id for p in now] == [p.id for p in before]
+        assert counts["pairs_skipped"] == 0 and counts["pairs_read"] == len(now) > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -88,6 +89,24 @@ def test_store_resumes_without_asking_again_and_separates_prompt_versions(tmp_pa
         store.judge_all("counting", "v2", requests, again.judge, batch_size=3)
         assert store.count() == 20
     assert len(again.asked) == 10  # nothing for v1, everything for the new prompt version
+
+
+def test_a_resumed_judge_logs_how_many_judgments_were_stored(tmp_path, caplog):
+    """Issue 15: a resumed judge stage said nothing about the work the store already held."""
+    requests = [_req(i, "The Zorvath festival is held in Kelmar.") for i in range(5)]
+    path = tmp_path / "j.sqlite"
+    with JudgmentStore(path) as store, pytest.raises(KeyboardInterrupt):
+        store.judge_all("counting", "v1", requests, CountingJudge(fail_after=1).judge, 2)
+    caplog.set_level(logging.INFO, logger="bridgelab.retrieval.store")
+    with JudgmentStore(path) as store:
+        store.judge_all("counting", "v1", requests, CountingJudge().judge, batch_size=2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        "judge counting, prompt v1: 2 of 5 judgments already stored in" in m
+        and str(path) in m
+        and "3 to ask" in m
+        for m in messages
+    ), messages
 
 
 def test_store_rejects_a_file_that_is_not_sqlite(tmp_path):

@@ -286,6 +286,11 @@ def write_outputs(out: Path, cfg, members, null, culture, english_items, grid_ro
     return summary
 
 
+def _num(x: Any) -> str:
+    """Two decimals, or a dash where nothing was measured (transfer never detected)."""
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+
+
 def markdown(table: pd.DataFrame, found: list[dict], tests: pd.DataFrame, scorer: str) -> str:
     lines = [
         "| direction | scorer | oracle transfer / source | untrained end (95% CI) | null | chance | detected from w | swap | retrieval | Procrustes |",
@@ -297,14 +302,14 @@ def markdown(table: pd.DataFrame, found: list[dict], tests: pd.DataFrame, scorer
             f"| {t['direction']} | {t['scorer']} | {t['oracle_transfer']:.3f} / {t['oracle_source']:.3f} "
             f"| {t['untrained_transfer']:.3f} ({t['untrained_ci'][0]:.2f}-{t['untrained_ci'][1]:.2f}) "
             f"| {t['null']:.3f} | {t['chance']:.3f} | {'never' if w is None else w} "
-            f"| {t.get('threshold_swap_score', math.nan):.2f} | {t.get('threshold_retrieval', math.nan):.2f} "
-            f"| {t.get('threshold_procrustes_input', math.nan):.2f} |"
+            f"| {_num(t.get('threshold_swap_score'))} | {_num(t.get('threshold_retrieval'))} "
+            f"| {_num(t.get('threshold_procrustes_input'))} |"
         )
     cols = ["direction", "weight", "transfer_accuracy", "ci_low", "ci_high", "source_accuracy",
             "p_holm", "swap_score", "retrieval", "procrustes_input", "nn_input"]  # fmt: skip
     sub = table[table["scorer"] == scorer][[c for c in cols if c in table]]
     lines += ["", f"Every member ({scorer}):", "", sub.to_markdown(index=False, floatfmt=".3f")]
     if len(tests):
-        lines += ["", "Bridge vs no bridge, alignment at each run's last step (McNemar on per-item hits, Holm):", "",
+        lines += ["", "Each setting vs no bridge, alignment at each run's last step (McNemar on per-item hits, Holm):", "",
                   tests.to_markdown(index=False, floatfmt=".3f")]  # fmt: skip
     return "\n".join(lines) + "\n"

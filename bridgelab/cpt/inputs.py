@@ -11,13 +11,25 @@ mostly written in its language's script. Monolingual target text and English rep
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from bridgelab.config import Config, param
 from bridgelab.data.readers import SourceConfig, expand_paths, read_line_aligned, read_source
-from bridgelab.data.records import Document, ParallelPair, ReadStats, check_unique_ids, read_pairs
-from bridgelab.data.scripts import LANG_SCRIPTS, letters_in_script, scripts_for
-from bridgelab.errors import ConfigError, DataError
+from bridgelab.data.records import (
+    Document,
+    ParallelPair,
+    ReadStats,
+    RecordError,
+    check_unique_ids,
+    read_pairs,
+)
+from bridgelab.data.scripts import (
+    LANG_SCRIPTS,
+    MIN_LETTERS_FOR_SCRIPT_CHECK,
+    letters_in_script,
+    scripts_for,
+)
+from bridgelab.errors import ConfigError
 
 
 @dataclass
@@ -52,8 +64,11 @@ class PairSourceConfig(Config):
             raise ConfigError("limit: must be >= 0")
 
 
+BadPair = RecordError  # a pair that is not an English-X translation; .reason: the failed check
+
+
 def _read_one_source(
-    src: PairSourceConfig, lang: str, *, skip_bad: bool, stats: ReadStats
+    src: PairSourceConfig, lang: str, *, min_fraction: float, skip_bad: bool, stats: ReadStats
 ) -> list[ParallelPair]:
     if src.format == "jsonl":
         pairs = [
@@ -70,26 +85,35 @@ def _read_one_source(
     else:
         from bridgelab.data.sources import read_parallel
 
-        pairs = read_parallel(src.name, lang, src.path, skip_bad=skip_bad, stats=stats)
+        pairs = read_parallel(
+            src.name, lang, src.path, min_script_fraction=min_fraction, skip_bad=skip_bad,
+            stats=stats,
+        )  # fmt: skip
     return pairs[: src.limit] if src.limit else pairs
 
 
 def check_pair(pair: ParallelPair, lang: str, where: str, min_fraction: float) -> None:
-    """Raise DataError naming ``where`` when a pair is not an English–``lang`` translation."""
+    """Raise :class:`BadPair` (a DataError naming ``where``, with the failed check as its
+    ``reason``: ``wrong_languages``, ``empty_side``, ``wrong_script``) when a pair is not an
+    English–``lang`` translation. The script rule is the line readers' (at least
+    ``MIN_LETTERS_FOR_SCRIPT_CHECK`` letters, ``min_fraction`` of them in the script)."""
     if pair.lang_a != "en" or pair.lang_b != lang:
-        raise DataError(
+        raise BadPair(
             f"{where}: pair '{pair.id}' is {pair.lang_a}-{pair.lang_b}, expected en-{lang} "
-            f"(English is always lang_a)"
+            f"(English is always lang_a)",
+            "wrong_languages",
         )
     for side, text, side_lang in (("text_a", pair.text_a, "en"), ("text_b", pair.text_b, lang)):
         if not text.strip():
-            raise DataError(f"{where}: pair '{pair.id}' has an empty {side}")
+            raise BadPair(f"{where}: pair '{pair.id}' has an empty {side}", "empty_side")
         in_script = sum(letters_in_script(text, s)[0] for s in scripts_for(side_lang))
         letters = letters_in_script(text, LANG_SCRIPTS[side_lang])[1]
-        if letters and in_script / letters < min_fraction:
-            raise DataError(
+        if letters >= MIN_LETTERS_FOR_SCRIPT_CHECK and in_script / letters < min_fraction:
+            raise BadPair(
                 f"{where}: pair '{pair.id}' {side} is not {LANG_SCRIPTS[side_lang]} script "
-                f"({in_script} of {letters} letters): {text[:60]!r}"
+                f"({in_script} of {letters} letters, under min_script_fraction {min_fraction}): "
+                f"{text[:60]!r}",
+                "wrong_script",
             )
 
 
@@ -99,20 +123,30 @@ def read_mixture_pairs(
     *,
     min_script_fraction: float,
     skip_bad: bool,
-) -> tuple[list[ParallelPair], dict[str, int]]:
+) -> tuple[list[ParallelPair], dict[str, Any]]:
     """All pairs of ``sources`` in source order (consecutive pairs stay consecutive), checked.
 
-    Returns the pairs and counts (read, skipped). Source order matters for code-switching,
-    which groups consecutive sentences of one article into one document.
+    Returns the pairs and counts: ``pairs_read``, ``pairs_skipped``, ``skipped_by_reason``
+    (``bad_record``, ``wrong_languages``, ``empty_side``, ``wrong_script``), and
+    ``duplicate_pairs`` with up to 20 ``duplicate_examples`` ([id, id of its first copy]):
+    pairs whose English and X texts both equal an earlier pair's. Duplicates are kept (they
+    are genuine data, e.g. a sentence in two corpora) but counted and reported, since each copy
+    is trained on. Source order matters for code-switching, which groups consecutive sentences
+    of one article into one document.
     """
     if lang not in LANG_SCRIPTS or lang == "en":
         raise ConfigError(f"lang: '{lang}' is not a target language ({', '.join(LANG_SCRIPTS)})")
     out: list[ParallelPair] = []
     read = skipped = 0
+    reasons: dict[str, int] = {}
     for src in sources:
         stats = ReadStats(src.path)
-        pairs = _read_one_source(src, lang, skip_bad=skip_bad, stats=stats)
+        pairs = _read_one_source(
+            src, lang, min_fraction=min_script_fraction, skip_bad=skip_bad, stats=stats
+        )
         skipped += stats.skipped
+        for reason, n in stats.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
         for n, pair in enumerate(pairs, start=1):
             where = f"{src.path} (record {n})"
             if src.format != "jsonl":  # line-aligned ids end in the 0-based line index
@@ -120,15 +154,26 @@ def read_mixture_pairs(
                 where = f"{src.path_x}:{line}" if src.path_x else f"{src.name} ({lang}) line {line}"
             try:
                 check_pair(pair, lang, where, min_script_fraction)
-            except DataError:
+            except BadPair as exc:
                 if not skip_bad:
                     raise
                 skipped += 1
+                reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
                 continue
             out.append(pair)
-        read += len(pairs)
+        read += len(pairs) + stats.skipped  # records seen, those the reader rejected included
     check_unique_ids((p.id for p in out), f"pairs for {lang}")
-    return out, {"pairs_read": read, "pairs_skipped": skipped}
+    first: dict[tuple[str, str], str] = {}
+    duplicates: list[list[str]] = []
+    for p in out:
+        copy_of = first.setdefault((p.text_a, p.text_b), p.id)
+        if copy_of != p.id:
+            duplicates.append([p.id, copy_of])
+    counts: dict[str, Any] = {
+        "pairs_read": read, "pairs_skipped": skipped, "skipped_by_reason": reasons,
+        "duplicate_pairs": len(duplicates), "duplicate_examples": duplicates[:20],
+    }  # fmt: skip
+    return out, counts
 
 
 def read_documents(sources: list[SourceConfig], *, skip_bad: bool) -> list[Document]:

@@ -27,6 +27,7 @@ from bridgelab.cpt.inputs import PairSourceConfig, read_documents, read_mixture_
 from bridgelab.cpt.packing import pack
 from bridgelab.data.prepare import tokenize_documents
 from bridgelab.data.readers import SourceConfig
+from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION
 from bridgelab.data.shards import token_dtype, write_manifest, write_shard
 from bridgelab.errors import ConfigError, RunFolderError
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
@@ -55,7 +56,9 @@ class CptMixtureConfig(Config):
     seq_len: int = param(128, help="training sequence length; windows hold seq_len + 1 tokens")
     seed: int = param(0, help="seeds document order, bridge order and replay choice")
     min_script_fraction: float = param(
-        0.5, help="share of a side's letters that must be in its script"
+        DEFAULT_MIN_SCRIPT_FRACTION,
+        help="share of a side's letters (of 3 or more) that must be in its language's script; "
+        "the line readers' default (bridgelab.data.scripts.DEFAULT_MIN_SCRIPT_FRACTION)",
     )
     skip_bad: bool = param(False, help="skip (and count) bad pairs and records instead of failing")
     shard_tokens: int = param(50_000_000, help="tokens per shard file")
@@ -66,6 +69,10 @@ class CptMixtureConfig(Config):
             raise ConfigError("pairs: a CPT mixture needs at least one parallel source")
         if not 0.0 <= self.replay_fraction < 1.0:
             raise ConfigError(f"replay_fraction: must lie in [0, 1), got {self.replay_fraction}")
+        if not 0.0 <= self.min_script_fraction <= 1.0:
+            raise ConfigError(
+                f"min_script_fraction: must lie in [0, 1], got {self.min_script_fraction}"
+            )
         if self.replay_fraction > 0 and not self.replay:
             raise ConfigError("replay: replay_fraction > 0 needs at least one replay source")
         for key in ("seq_len", "codeswitch_group", "shard_tokens"):
@@ -133,6 +140,32 @@ def _fillers(cfg: CptMixtureConfig, tokenizer: Any, eos: int, pair_tokens: int) 
     return units
 
 
+def _log_dropped(
+    what: str,
+    cfg: CptMixtureConfig,
+    read: int,
+    dropped: dict[str, int],
+    n_duplicates: int,
+    examples: list[list[str]],
+) -> None:
+    total = sum(dropped.values())
+    if total:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()) if v)
+        log.info(
+            "%s: dropped %d of %d pairs (%s; min_script_fraction %s)",
+            what, total, read, reasons, cfg.min_script_fraction,
+        )  # fmt: skip
+    else:
+        log.info("%s: kept all %d pairs", what, read)
+    if n_duplicates:
+        shown = ", ".join(f"{a} = {b}" for a, b in examples[:3])
+        log.warning(
+            "%s: %d exact duplicate pairs (same English and %s text as an earlier pair, e.g. %s)"
+            "; kept, so each copy is trained on; listed in manifest.json meta.duplicate_examples",
+            what, n_duplicates, cfg.lang, shown,
+        )  # fmt: skip
+
+
 def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
     """Build (or find complete) the mixture folder of ``cfg``; return it."""
     from bridgelab.data.tokenizer import load_tokenizer
@@ -167,6 +200,11 @@ def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
     # a pair that cannot share a window with its translation is dropped in every setting alike
     keep = [i for i in range(len(pairs)) if pair_cost(en_ids[i], x_ids[i]) <= window]
     counts["pairs_too_long"] = len(pairs) - len(keep)
+    # what was left out, and why, goes to manifest.meta and the log: a filter that drops real
+    # data (a script fraction too strict for lines with Latin names) must be visible
+    dropped = {**counts.pop("skipped_by_reason"), "too_long": counts["pairs_too_long"]}
+    duplicates = (counts.pop("duplicate_pairs"), counts.pop("duplicate_examples"))
+    _log_dropped(what, cfg, counts["pairs_read"], dropped, *duplicates)
     pairs, en_ids, x_ids = (
         [pairs[i] for i in keep],
         [en_ids[i] for i in keep],
@@ -187,6 +225,8 @@ def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
         "window": window, "isolate": cfg.setting != "bridge", "order": cfg.order,
         "separator": cfg.separator, "separator_id": sep, "tokenizer": str(Path(cfg.tokenizer).resolve()),
         "shared_hash": cfg.shared_hash(), "config_hash": chash, "pair_ids": [p.id for p in pairs],
+        "min_script_fraction": cfg.min_script_fraction, "dropped": dropped,
+        "duplicate_pairs": duplicates[0], "duplicate_examples": duplicates[1],
     }  # fmt: skip
     dtype = token_dtype(int(info["vocab_size"]))
     with atomic_dir(out) as tmp:

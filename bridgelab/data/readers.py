@@ -21,10 +21,10 @@ from bridgelab.data.records import (
     parse_records,
     read_jsonl_records,
 )
+from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION, MIN_LETTERS_FOR_SCRIPT_CHECK
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.utils.io import iter_lines
 
-MIN_LETTERS_FOR_SCRIPT_CHECK = 3
 SourceFormat = Literal["jsonl", "text", "parquet", "hf", "shared"]
 
 
@@ -215,7 +215,7 @@ def read_line_aligned(
     id_prefix: str,
     script_a: str | None = None,
     script_b: str | None = None,
-    min_script_fraction: float = 0.2,
+    min_script_fraction: float = DEFAULT_MIN_SCRIPT_FRACTION,
     skip_bad: bool = False,
     stats: ReadStats | None = None,
 ) -> list[ParallelPair]:
@@ -224,8 +224,9 @@ def read_line_aligned(
     Ids are ``<id_prefix>-<line index, 6 digits>`` (0-based), stable across runs. Different
     line counts are always an error; an empty side or a side whose letters are mostly not in
     its declared script is an error naming file and line, or is skipped and counted with
-    ``skip_bad``. The default fraction (0.2) accepts real lines that keep English names and
-    rejects a side in the wrong script or left untranslated.
+    ``skip_bad`` (``stats.reasons``: ``empty_side``, ``wrong_script``). The default fraction
+    (:data:`~bridgelab.data.scripts.DEFAULT_MIN_SCRIPT_FRACTION`, 0.2) accepts real lines that
+    keep English names and rejects a side in the wrong script or left untranslated.
     """
     from bridgelab.data.scripts import letters_in_script
 
@@ -239,6 +240,7 @@ def read_line_aligned(
         )
     pairs = []
     for i, (text_a, text_b) in enumerate(zip(lines_a, lines_b)):
+        reason = "empty_side"
         try:
             for path, text, script in ((path_a, text_a, script_a), (path_b, text_b, script_b)):
                 where = f"{path}:{i + 1}"
@@ -251,13 +253,14 @@ def read_line_aligned(
                         letters >= MIN_LETTERS_FOR_SCRIPT_CHECK
                         and in_script / letters < min_script_fraction
                     ):
+                        reason = "wrong_script"
                         raise DataError(
                             f"{where}: only {in_script} of {letters} letters are {script} script"
                         )
         except DataError as exc:
             if not skip_bad:
                 raise
-            stats.skip(exc)
+            stats.skip(exc, reason)
             continue
         stats.read += 1
         pairs.append(ParallelPair(f"{id_prefix}-{i:06d}", lang_a, lang_b, text_a, text_b, source))

@@ -73,16 +73,29 @@ class ProbeItem:
             return None
 
 
+class RecordError(DataError):
+    """A record that is well formed but unusable; ``reason`` (``empty_side``, ``wrong_script``,
+    ...) is what :class:`ReadStats` counts it under."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 @dataclass
 class ReadStats:
     path: str
     read: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)  # the first few messages, for the report
+    reasons: dict[str, int] = field(default_factory=dict)  # skipped records per reason
 
-    def skip(self, exc: Exception) -> None:
-        """Count a skipped record; keep the first 20 messages for the report."""
+    def skip(self, exc: Exception, reason: str = "bad_record") -> None:
+        """Count a skipped record under ``reason`` (a :class:`RecordError` names its own); keep
+        the first 20 messages for the report."""
+        reason = getattr(exc, "reason", reason)
         self.skipped += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
         if len(self.errors) < 20:
             self.errors.append(str(exc))
 
@@ -121,7 +134,7 @@ def pair_from_dict(rec: dict[str, Any], where: str) -> ParallelPair:
         source=_require_str(rec, "source", where),
     )
     if not pair.text_a.strip() or not pair.text_b.strip():
-        raise DataError(f"{where}: pair '{pair.id}' has an empty side")
+        raise RecordError(f"{where}: pair '{pair.id}' has an empty side", "empty_side")
     return pair
 
 

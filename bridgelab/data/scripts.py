@@ -20,6 +20,17 @@ LANG_SCRIPTS: dict[str, str] = {
     "mn": "Mongolian",
 }
 NEUTRAL_SCRIPTS = ("Common", "Inherited")
+
+# A side of a parallel pair (a line of a line-aligned file, a half of a CPT mixture's pair) is
+# kept when at least this share of its letters (characters neither Common nor Inherited, so
+# digits and punctuation do not count) is in its language's script. 0.2 and not 0.5: genuine
+# translations keep Latin names, titles and units ("BTS", "COVID-19 백신", "Apple Watch") and
+# were dropped at 0.5; a side left untranslated or in the wrong script scores near 0 and is
+# still caught. The one default of the line readers and the CPT mixture (docs/cpt.md).
+DEFAULT_MIN_SCRIPT_FRACTION = 0.2
+# Below this many letters a side is not judged: a few letters ("150ml" among Mongolian answer
+# options, "OK") are no evidence of a wrong script.
+MIN_LETTERS_FOR_SCRIPT_CHECK = 3
 STUDY_LANGS = tuple(LANG_SCRIPTS)
 TARGET_LANGS = ("ko", "zh", "bo", "mn")
 

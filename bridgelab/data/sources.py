@@ -18,6 +18,7 @@ from pathlib import Path
 from bridgelab.data.filters import normalize_tibetan_segmented
 from bridgelab.data.readers import read_line_aligned
 from bridgelab.data.records import Document, ParallelPair, ReadStats, read_jsonl_records
+from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION
 from bridgelab.errors import DataError
 
 
@@ -121,7 +122,7 @@ def read_parallel(
     lang: str,
     root: str | Path,
     *,
-    min_script_fraction: float = 0.2,
+    min_script_fraction: float = DEFAULT_MIN_SCRIPT_FRACTION,
     skip_bad: bool = False,
     stats: ReadStats | None = None,
 ) -> list[ParallelPair]:

@@ -3,40 +3,117 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from bridgelab.config import Config, param
 from bridgelab.errors import ConfigError
 from bridgelab.probes.scoring import SCORERS, ScorePolicy
+from bridgelab.probes.sets import MC_SUFFIXES, McFields, ProbeSet, load_probe_set
+
+
+@dataclass
+class McFieldsConfig(Config):
+    """kind mc: which column of the table holds what (docs/probes.md, "Multiple-choice sets")."""
+
+    question: str = param("question", help="column of the question text")
+    options: list[str] = param(
+        ["options"],
+        help="one column holding every option (a list, a JSON list or a letter->text mapping), "
+        "or several columns, one option each (e.g. [A, B, C, D])",
+    )
+    answer: str = param("answer", help="column of the answer")
+    answer_is: Literal["index", "letter", "text"] = param(
+        "text", help="the answer is an option index, an option letter (A = first) or its text"
+    )
+    index_base: int = param(0, help="answer_is index: the first option's number (KMMLU: 1)")
+    language: str = param(
+        "",
+        help="column of each row's question language; the rows of each scored question "
+        "language are kept ('' = the file is in one language)",
+    )
+    id: str = param("", help="column of item ids ('' = <name>-<row index:04d>)")
+    culture: str = param("", help="column of each item's culture ('' = the set's culture)")
+    no_blank: Literal["append", "keep"] = param(
+        "append",
+        help="a question without a ___ blank: append ' ___' (the paper's convention) or keep it",
+    )
+
+    def validate(self) -> None:
+        for key in ("question", "answer"):
+            if not getattr(self, key):
+                raise ConfigError(f"{key}: name the column")
+        if not self.options or not all(self.options):
+            raise ConfigError("options: name one list column or one column per option")
+        if self.index_base < 0:
+            raise ConfigError(f"index_base: must be >= 0, got {self.index_base}")
+
+    def build(self) -> McFields:
+        return McFields(
+            self.question, tuple(self.options), self.answer, self.answer_is, self.index_base,
+            self.language, self.id, self.culture, self.no_blank,
+        )  # fmt: skip
 
 
 @dataclass
 class ProbeSetConfig(Config):
     """One family of probe sets; paper and synthetic sets come as an English and a native twin."""
 
-    kind: Literal["paper", "synthetic", "lnewknow"] = param(
+    kind: Literal["paper", "synthetic", "lnewknow", "mc"] = param(
         "synthetic",
         help="paper: the paper's cloze JSON files; synthetic: a synth world's probes; "
-        "lnewknow: one LNewKnow chat JSONL file (open QA mapped to 4-option cloze)",
+        "lnewknow: one LNewKnow chat JSONL file (open QA mapped to 4-option cloze); "
+        "mc: a multiple-choice table (JSONL, JSON, CSV, parquet) read through `fields`",
     )
     path: str = param(
         "",
         help="paper: folder of <lang>-culture-cloze_<q>.json; synthetic: world folder; "
-        "lnewknow: the .jsonl file",
+        "lnewknow: the .jsonl file; mc: the table",
     )
-    langs: list[str] = param([], help="paper/synthetic: the cultures' languages (e.g. [ko, zh])")
+    langs: list[str] = param(
+        [], help="paper/synthetic: the cultures' languages (e.g. [ko, zh]); mc: exactly one"
+    )
     question_langs: list[str] = param(
         ["en", "native"], help="question languages to score; 'native' = the culture's language"
     )
+    fields: McFieldsConfig = param(McFieldsConfig(), help="mc: which column holds what")
+    name: str = param("", help="mc: the set's name in results ('' = the file's stem)")
+    culture: str = param(
+        "", help="mc: every item's culture when fields.culture is unset ('' = from langs)"
+    )
 
     def validate(self) -> None:
+        super().validate()
         if not self.path:
             raise ConfigError("path: a probe set needs a path")
         if self.kind != "lnewknow" and not self.langs:
-            raise ConfigError("langs: list the cultures' languages for paper/synthetic sets")
+            raise ConfigError("langs: list the cultures' languages for paper/synthetic/mc sets")
         bad = [q for q in self.question_langs if q not in ("en", "native")]
         if bad:
             raise ConfigError(f"question_langs: '{bad[0]}' is not 'en' or 'native'")
+        if self.kind == "mc":
+            if len(self.langs) != 1:
+                raise ConfigError(f"langs: an mc set is one culture's; got {self.langs}")
+            if not self.path.lower().endswith(MC_SUFFIXES):
+                raise ConfigError(f"path: an mc table must end in {', '.join(MC_SUFFIXES)}")
+            if len(self.question_langs) > 1 and not self.fields.language:
+                raise ConfigError(
+                    "question_langs: several languages from one mc file need fields.language "
+                    "(a column of each row's language); for one file per language, list one "
+                    "set per file with the same `name`"
+                )
+
+    def load(self, lang: str, question_lang: str, *, seed: int = 0) -> ProbeSet:
+        """The set of culture ``lang`` asked in ``question_lang`` (``lnewknow``: the file's)."""
+        if self.kind == "lnewknow":
+            return load_probe_set("lnewknow", self.path, seed=seed)
+        return load_probe_set(
+            self.kind, self.path, lang, question_lang,
+            fields=self.fields.build(), name=self.name, culture=self.culture,
+        )  # fmt: skip
+
+
+# keys of ProbeSetConfig that only the mc kind reads (see ProbeConfig.to_dict)
+MC_ONLY_KEYS = ("fields", "name", "culture")
 
 
 @dataclass
@@ -105,6 +182,19 @@ class ProbeConfig(Config):
     policy: PolicyConfig = param(PolicyConfig(), help="treatment of defective items")
     options_seed: int = param(0, help="seed of LNewKnow's distractor options and answer position")
     limit: int = param(0, help="score only the first N items of every set (0 = all)")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        # The mc-only keys of a set of another kind are left out while they hold their
+        # defaults: the config hash and config.yaml of every probe run made before the mc kind
+        # existed stay the same, so finished probe folders are not refused as "another config".
+        defaults = ProbeSetConfig().to_dict()
+        for entry in data["probe_sets"]:
+            if entry["kind"] != "mc":
+                for key in MC_ONLY_KEYS:
+                    if entry.get(key) == defaults[key]:
+                        entry.pop(key)
+        return data
 
     def validate(self) -> None:
         super().validate()

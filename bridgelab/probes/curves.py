@@ -11,6 +11,13 @@ import pandas as pd
 from bridgelab.probes.stats import bootstrap_mean_ci
 from bridgelab.probes.summary import NULL_SETTING
 
+CI_LABEL = "95% bootstrap CI"  # what every shaded band is (bootstrap_mean_ci, items resampled)
+# Lines of one plot differ in marker and dash as well as colour, and are shifted apart by a
+# little along x: two curves with equal values (bo->en under en->bo at 0) stay visible.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+DASHES = ("-", "--", "-.", ":")
+X_SHIFT = 0.012  # of the step range, between neighbouring lines
+
 
 def _curve(df: pd.DataFrame, keys: list[str], *, n_boot: int, seed: int) -> pd.DataFrame:
     """Mean credit per group and step, with a bootstrap interval over items (seeds kept)."""
@@ -78,11 +85,34 @@ def _plt():
     return plt
 
 
-def _band_line(ax, g: pd.DataFrame, y: str, label: str, *, alpha: float = 0.15) -> None:
-    """``y`` against step with its 95% band (``ci_low``..``ci_high``) in the line's colour."""
+def _shift(steps: pd.Series, index: int, count: int) -> float:
+    """Line ``index`` of ``count``: its offset along x, centred on the true steps."""
+    span = float(steps.max() - steps.min()) if len(steps) else 0.0
+    return (index - (count - 1) / 2) * X_SHIFT * (span or 1.0)
+
+
+def _band_line(
+    ax, g: pd.DataFrame, y: str, label: str, *, index: int = 0, shift: float = 0.0,
+    alpha: float = 0.15,
+) -> None:  # fmt: skip
+    """``y`` against step with its 95% bootstrap CI (``ci_low``..``ci_high``) shaded in the
+    line's colour; the ``index``-th line of a plot gets its own marker and dash."""
     g = g.sort_values("step")
-    (line,) = ax.plot(g["step"], g[y], marker="o", label=label)
-    ax.fill_between(g["step"], g["ci_low"], g["ci_high"], alpha=alpha, color=line.get_color())
+    x = g["step"] + shift
+    (line,) = ax.plot(
+        x, g[y], label=label, marker=MARKERS[index % len(MARKERS)],
+        ls=DASHES[index % len(DASHES)], zorder=3 + index,
+    )  # fmt: skip
+    ax.fill_between(x, g["ci_low"], g["ci_high"], alpha=alpha, color=line.get_color())
+
+
+def _legend(ax) -> None:
+    """The legend, with one entry saying what the shaded bands are."""
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(color="grey", alpha=0.3, label=f"shaded: {CI_LABEL}"))
+    ax.legend(handles=handles, fontsize=8)
 
 
 def _save(plt, fig, path: Path) -> Path:
@@ -104,16 +134,23 @@ def plot_learning_curves(curves: pd.DataFrame, out_dir: Path, *, scorer: str) ->
         fig, axes = plt.subplots(1, len(qlangs), figsize=(5 * len(qlangs), 3.6), squeeze=False)
         for ax, q in zip(axes[0], qlangs):
             gq = g[g["question_lang"] == q]
-            for setting, gs in gq[gq["setting"] != NULL_SETTING].groupby("setting"):
-                _band_line(ax, gs, "accuracy", setting, alpha=0.2)
+            runs = gq[gq["setting"] != NULL_SETTING]
+            groups = list(runs.groupby("setting"))
+            for i, (setting, gs) in enumerate(groups):
+                shift = _shift(runs["step"], i, len(groups))
+                _band_line(ax, gs, "accuracy", setting, index=i, shift=shift, alpha=0.2)
             null = gq[gq["setting"] == NULL_SETTING]["accuracy"]
+            # the random-init model often scores chance exactly: a wide grey dash drawn below a
+            # thin black dotted chance line keeps both visible where they coincide
             if len(null):
-                ax.axhline(float(null.mean()), color="grey", ls="--", label="random-init model")
-            ax.axhline(float(gq["chance"].mean()), color="black", ls=":", label="chance")
+                ax.axhline(float(null.mean()), color="grey", ls="--", lw=2.5, zorder=1,
+                           label="random-init model")  # fmt: skip
+            ax.axhline(float(gq["chance"].mean()), color="black", ls=":", lw=1.2, zorder=2,
+                       label="chance")  # fmt: skip
             ax.set_title(f"{culture} culture, questions in {q}")
             ax.set_xlabel("CPT step")
-            ax.set_ylabel(f"accuracy ({scorer})")
-            ax.legend(fontsize=8)
+            ax.set_ylabel(f"accuracy ({scorer}), {CI_LABEL}")
+            _legend(ax)
         paths.append(_save(plt, fig, out_dir / f"curves_{culture}.png"))
     return paths
 
@@ -122,22 +159,26 @@ def plot_transfer(curve_table: pd.DataFrame, out_dir: Path) -> Path:
     """Transfer (treatment minus baseline accuracy) vs step, one line per culture and direction."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (_, dirn, treatment), g in curve_table.groupby(["culture", "direction", "treatment"]):
-        _band_line(ax, g, "diff", f"{dirn} ({treatment})")
+    groups = list(curve_table.groupby(["culture", "direction", "treatment"]))
+    for i, ((_, dirn, treatment), g) in enumerate(groups):
+        shift = _shift(curve_table["step"], i, len(groups))
+        _band_line(ax, g, "diff", f"{dirn} ({treatment})", index=i, shift=shift)
     ax.axhline(0.0, color="black", lw=0.8)
     ax.set_xlabel("CPT step")
-    ax.set_ylabel("accuracy difference (with - without bridges)")
-    ax.legend(fontsize=8)
+    ax.set_ylabel(f"accuracy difference (with - without), {CI_LABEL}")
+    _legend(ax)
     return _save(plt, fig, out_dir / "transfer_curves.png")
 
 
 def plot_forgetting(curve: pd.DataFrame, out_dir: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (pset, lang, setting), g in curve.groupby(["probe_set", "run_lang", "setting"]):
-        _band_line(ax, g, "accuracy", f"{lang or 'run'} {setting} ({pset})")
+    groups = list(curve.groupby(["probe_set", "run_lang", "setting"]))
+    for i, ((pset, lang, setting), g) in enumerate(groups):
+        shift = _shift(curve["step"], i, len(groups))
+        _band_line(ax, g, "accuracy", f"{lang or 'run'} {setting} ({pset})", index=i, shift=shift)
     ax.set_xlabel("CPT step")
-    ax.set_ylabel("accuracy on English-culture probes")
+    ax.set_ylabel(f"accuracy on English-culture probes, {CI_LABEL}")
     ax.set_ylim(0, max(1.0, float(np.nanmax(curve["ci_high"]))))
-    ax.legend(fontsize=8)
+    _legend(ax)
     return _save(plt, fig, out_dir / "forgetting.png")

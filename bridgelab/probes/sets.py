@@ -1,4 +1,5 @@
-"""Probe sets: the paper's cloze files, the synthetic world's probes and LNewKnow, as ProbeItems.
+"""Probe sets: the paper's cloze files, the synthetic world's probes, LNewKnow and any
+multiple-choice table (``mc``: CLIcK, KMMLU, BLEnD, ... through a field mapping), as ProbeItems.
 
 Every loader returns a :class:`ProbeSet`: items in the schema of DESIGN.md
 (:class:`~bridgelab.data.records.ProbeItem`) plus the culture's language and the question's
@@ -7,17 +8,24 @@ pairs them in the transfer statistics.
 
 Loaders keep the question text exactly as published (blanks of any length, no blank at all):
 the linter reports those defects and the scorers apply a documented policy, so nothing is
-repaired silently here.
+repaired silently here. The two mappings of other formats to cloze are documented
+(docs/probes.md): LNewKnow's open QA, and an ``mc`` question without a blank, which gets
+`` ___`` appended (the paper's convention for questions written as questions).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import logging
+import math
 import random
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from bridgelab.data.records import BLANK, ProbeItem, check_unique_ids, read_probes
 from bridgelab.errors import DataError
@@ -25,7 +33,12 @@ from bridgelab.utils.io import iter_lines
 
 PAPER_LANGS = ("bo", "ko", "mn", "zh")
 PAPER_CULTURES = {"bo": "Tibetan", "ko": "Korean", "mn": "Mongolian", "zh": "Han Chinese"}
-SetKind = Literal["paper", "synthetic", "lnewknow"]
+SetKind = Literal["paper", "synthetic", "lnewknow", "mc"]
+MC_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
+# The linter's and the scorers' blank (bridgelab.probes.lint.BLANK_RE; not imported, since the
+# linter pulls in scipy): any run of underscores.
+_BLANK_RE = re.compile(r"_+")
+log = logging.getLogger(__name__)
 # LNewKnow questions are open QA; they become 4-option cloze items (see load_lnewknow).
 LNEWKNOW_OPTIONS = 4
 
@@ -155,18 +168,252 @@ def load_lnewknow(path: str | Path, *, seed: int = 0) -> ProbeSet:
     return ProbeSet(f"lnewknow:{set_name}.{split}.{qlang}", qlang, qlang, tuple(items), str(path))
 
 
+@dataclass(frozen=True)
+class McFields:
+    """How the rows of a multiple-choice table become cloze items (``ProbeSetConfig.fields``).
+
+    ``options`` is one column holding all options (a list, a JSON list, or a letter -> text
+    mapping such as BLEnD's ``{"A": ..., "B": ...}``) or several columns, one option each
+    (KMMLU's ``A, B, C, D``). ``answer_is``: ``index`` (``index_base`` is the first option's
+    number: KMMLU's answers are 1-4), ``letter`` (A = the first option) or ``text``.
+    """
+
+    question: str = "question"
+    options: tuple[str, ...] = ("options",)
+    answer: str = "answer"
+    answer_is: Literal["index", "letter", "text"] = "text"
+    index_base: int = 0
+    language: str = ""  # column of each row's question language ("" = one language per file)
+    id: str = ""  # column of item ids ("" = <name>-<row index:04d>)
+    culture: str = ""  # column of each item's culture ("" = the set's culture)
+    no_blank: Literal["append", "keep"] = "append"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _mc_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, row) of a JSONL, JSON-array, CSV/TSV or parquet file; ``where`` names the file
+    and line (JSONL, CSV) or the item/row index (JSON array, parquet)."""
+    if not path.is_file():
+        raise DataError(f"probe file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        for lineno, line in iter_lines(path):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
+            if not isinstance(rec, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object")
+            yield f"{path}:{lineno}", rec
+    elif suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(data, list):
+            raise DataError(f"{path}: expected a JSON array of objects")
+        for i, rec in enumerate(data):
+            if not isinstance(rec, dict):
+                raise DataError(f"{path}: item index {i}: expected an object")
+            yield f"{path}: item index {i}", rec
+    elif suffix in (".csv", ".tsv"):
+        # utf-8-sig: spreadsheet exports start with a BOM, which would rename the first column
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+            for rec in reader:
+                # line_num is the line the record ends on (a quoted cell may span lines)
+                yield f"{path}:{reader.line_num}", rec
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for i, rec in enumerate(pq.read_table(path).to_pylist()):
+            yield f"{path}: row {i}", rec
+    else:
+        raise DataError(f"{path}: an mc probe file must be {', '.join(MC_SUFFIXES)}")
+
+
+def _field(rec: dict[str, Any], column: str, key: str, where: str) -> Any:
+    if column not in rec or _missing(rec[column]):
+        have = ", ".join(map(str, rec)) or "none"
+        raise DataError(f"{where}: missing field '{column}' (fields.{key}; columns: {have})")
+    return rec[column]
+
+
+def _text(value: Any, column: str, key: str, where: str) -> str:
+    """A cell as text: strings as they are; numbers (an option "4", a numeric id) as written."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _missing(value):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    raise DataError(
+        f"{where}: field '{column}' (fields.{key}) must be text, got {type(value).__name__}"
+    )
+
+
+def _mc_options(rec: dict[str, Any], f: McFields, where: str) -> tuple[list[str], list[str]]:
+    """(options, their letters): letters are the mapping's keys, else A, B, C, ..."""
+    if len(f.options) > 1:  # one column per option; trailing empty columns mean fewer options
+        values = [rec.get(c) for c in f.options]
+        missing = [c for c in f.options if c not in rec]
+        if missing:
+            raise DataError(f"{where}: missing field '{missing[0]}' (fields.options)")
+        while values and (_missing(values[-1]) or values[-1] == ""):
+            values.pop()
+        options = [_text("" if _missing(v) else v, c, "options", where)
+                   for v, c in zip(values, f.options)]  # fmt: skip
+        return options, [chr(ord("A") + i) for i in range(len(options))]
+    column = f.options[0]
+    value = _field(rec, column, "options", where)
+    if isinstance(value, str):  # CSV cells and some JSON dumps hold the list as JSON text
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DataError(
+                f"{where}: field '{column}' (fields.options) is text but not a JSON list or "
+                "mapping; name one column per option instead (fields.options: [A, B, C, D])"
+            ) from None
+    if isinstance(value, dict):
+        letters = sorted(value, key=str)
+        return [_text(value[k], column, "options", where) for k in letters], [
+            str(k) for k in letters
+        ]
+    if isinstance(value, (list, tuple)):
+        options = [_text(v, column, "options", where) for v in value]
+        return options, [chr(ord("A") + i) for i in range(len(options))]
+    raise DataError(
+        f"{where}: field '{column}' (fields.options) must be a list of options, "
+        f"got {type(value).__name__}"
+    )
+
+
+def _mc_answer(value: Any, options: list[str], letters: list[str], f: McFields, where: str) -> str:
+    """The answer's text, from an index, a letter or the text itself."""
+    if f.answer_is == "text":
+        return _text(value, f.answer, "answer", where)
+    if f.answer_is == "letter":
+        letter = str(value).strip().strip("().").strip()
+        match = [i for i, k in enumerate(letters) if k.upper() == letter.upper()]
+        if not match:
+            raise DataError(
+                f"{where}: field '{f.answer}' (fields.answer) = {value!r} is not one of the "
+                f"option letters {', '.join(letters)}"
+            )
+        return options[match[0]]
+    try:  # index: an integer, or its digits in a CSV cell
+        number = int(value) if not isinstance(value, bool) else None
+        if isinstance(value, float) and not value.is_integer():
+            number = None
+    except (TypeError, ValueError):
+        number = None
+    index = None if number is None else number - f.index_base
+    if index is None or not 0 <= index < len(options):
+        last = len(options) - 1 + f.index_base
+        raise DataError(
+            f"{where}: field '{f.answer}' (fields.answer) = {value!r} is not an option index "
+            f"{f.index_base}..{last} (fields.index_base = {f.index_base})"
+        )
+    return options[index]
+
+
+def mc_name(path: str | Path) -> str:
+    """A multiple-choice set's default name: the file's name up to its first dot."""
+    return Path(path).name.split(".")[0] or "mc"
+
+
+def load_mc_set(
+    path: str | Path,
+    lang: str,
+    question_lang: str,
+    *,
+    fields: McFields,
+    name: str = "",
+    culture: str = "",
+) -> ProbeSet:
+    """A multiple-choice table (JSONL, JSON array, CSV/TSV or parquet) as cloze items.
+
+    ``lang`` is the culture's language, ``question_lang`` the questions'. With
+    ``fields.language`` the file's rows in ``question_lang`` are kept, else every row is taken
+    to be in ``question_lang``. A question with no blank (any run of
+    underscores) gets `` ___`` appended unless ``fields.no_blank`` is ``keep``: the scorers then
+    compute what their ``no_blank: append`` policy would, and ``paper_exact``, which scores a
+    question without a blank unchanged, can rank the options.
+    """
+    name = name or mc_name(path)
+    file = Path(path)
+    culture = culture or PAPER_CULTURES.get(lang, lang)
+    items, seen_langs, appended = [], set(), 0
+    for i, (where, rec) in enumerate(_mc_rows(file)):
+        if f_lang := fields.language:
+            row_lang = _text(_field(rec, f_lang, "language", where), f_lang, "language", where)
+            seen_langs.add(row_lang)
+            if row_lang.strip().lower() != question_lang.lower():
+                continue
+        question = _text(_field(rec, fields.question, "question", where), fields.question,
+                         "question", where)  # fmt: skip
+        options, letters = _mc_options(rec, fields, where)
+        if not options:
+            raise DataError(f"{where}: no options (fields.options = {list(fields.options)})")
+        answer = _mc_answer(_field(rec, fields.answer, "answer", where), options, letters,
+                            fields, where)  # fmt: skip
+        if not _BLANK_RE.search(question) and fields.no_blank == "append":
+            question, appended = f"{question.rstrip()} {BLANK}", appended + 1
+        item_id = (
+            _text(_field(rec, fields.id, "id", where), fields.id, "id", where)
+            if fields.id
+            else f"{name}-{i:04d}"
+        )
+        item_culture = (
+            _text(_field(rec, fields.culture, "culture", where), fields.culture, "culture", where)
+            if fields.culture
+            else culture
+        )
+        items.append(ProbeItem(item_id, item_culture, question_lang, question, tuple(options),
+                               answer))  # fmt: skip
+    if not items:
+        detail = (
+            f"no row has {fields.language} = '{question_lang}' (values: "
+            f"{', '.join(sorted(seen_langs)) or 'none'})"
+            if fields.language
+            else "no rows"
+        )
+        raise DataError(f"{file}: {detail}")
+    check_unique_ids((it.id for it in items), str(file))
+    if appended:
+        log.info("%s: %d of %d questions had no blank; ' ___' appended", file, appended, len(items))
+    set_name = f"mc.{name}:{lang}.{question_lang}"
+    return ProbeSet(set_name, lang, question_lang, tuple(items), str(file))
+
+
 def load_probe_set(
-    kind: SetKind, path: str | Path, lang: str = "", question_lang: str = "", *, seed: int = 0
+    kind: SetKind,
+    path: str | Path,
+    lang: str = "",
+    question_lang: str = "",
+    *,
+    seed: int = 0,
+    fields: McFields | None = None,
+    name: str = "",
+    culture: str = "",
 ) -> ProbeSet:
     """Load one probe set. ``kind``: paper (``path`` = folder of the paper's JSON files),
-    synthetic (``path`` = world folder) or lnewknow (``path`` = one JSONL file)."""
+    synthetic (``path`` = world folder), lnewknow (``path`` = one JSONL file) or mc (``path`` =
+    one multiple-choice table read through ``fields``; ``name`` and ``culture`` optional)."""
     if kind == "paper":
         return load_paper_set(path, lang, question_lang)
     if kind == "synthetic":
         return load_synthetic_set(path, lang, question_lang)
     if kind == "lnewknow":
         return load_lnewknow(path, seed=seed)
-    raise DataError(f"unknown probe set kind '{kind}' (known: paper, synthetic, lnewknow)")
+    if kind == "mc":
+        return load_mc_set(
+            path, lang, question_lang, fields=fields or McFields(), name=name, culture=culture
+        )
+    raise DataError(f"unknown probe set kind '{kind}' (known: paper, synthetic, lnewknow, mc)")
 
 
 def check_aligned(native: ProbeSet, english: ProbeSet) -> None:

@@ -39,6 +39,16 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     return read_json_objects(path)
 
 
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV table written by the probe or transfer stage, read back as it was written: an
+    unflagged row's ``null_flag`` is an empty cell, which pandas reads as NaN and a report then
+    prints as "nan" in every row; it is the empty string again here."""
+    frame = pd.read_csv(path)
+    if "null_flag" in frame.columns:
+        frame["null_flag"] = frame["null_flag"].astype(object).fillna("").astype(str)
+    return frame
+
+
 def chance_credit(options: Iterable[str], answer: str) -> float:
     """Expected credit of a uniform guess among the distinct options."""
     distinct = set(options)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.config import ProbeConfig
-from bridgelab.probes.sets import ProbeSet, check_aligned, load_probe_set
+from bridgelab.probes.sets import ProbeSet, check_aligned
 from bridgelab.probes.summary import NULL_SETTING
 
 
@@ -30,13 +30,13 @@ def load_sets(cfg: ProbeConfig) -> list[ProbeSet]:
     sets: list[ProbeSet] = []
     for sc in cfg.probe_sets:
         if sc.kind == "lnewknow":
-            sets.append(load_probe_set("lnewknow", sc.path, seed=cfg.options_seed))
+            sets.append(sc.load("", "", seed=cfg.options_seed))
             continue
         for lang in sc.langs:
             twins = {}
             for q in sc.question_langs:
                 qlang = lang if q == "native" else q
-                twins[qlang] = load_probe_set(sc.kind, sc.path, lang, qlang)
+                twins[qlang] = sc.load(lang, qlang)
             if "en" in twins and lang in twins and lang != "en":
                 check_aligned(twins[lang], twins["en"])
             sets.extend(twins.values())

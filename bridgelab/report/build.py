@@ -20,7 +20,7 @@ import pandas as pd
 
 from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import DataError
-from bridgelab.probes.summary import NULL_SETTING
+from bridgelab.probes.summary import NULL_SETTING, read_table
 from bridgelab.report.calibration import headline_calibration, section_calibration
 from bridgelab.report.exposure import exposure_tests
 from bridgelab.report.plots import plot_loss_curves
@@ -210,7 +210,7 @@ def section_probes(w: ReportWriter, cfg: ReportConfig) -> None:
         return
     summary = probes / "summary.csv"
     w.attach(summary, name="probe_summary.csv")
-    frame = pd.read_csv(summary)
+    frame = read_table(summary)  # null_flag "" where unflagged, not NaN ("nan" in every row)
     frame = frame[frame["scorer"] == cfg.headline_scorer]
     last = frame.loc[frame.groupby(["run", "probe_set"])["step"].idxmax()]
     keep = [
@@ -248,7 +248,7 @@ def section_transfer(w: ReportWriter, cfg: ReportConfig) -> None:
         return
     for name in ("transfer.csv", "transfer_curves.csv", "curves.csv", "forgetting.csv"):
         w.attach(tdir / name)
-    table = pd.read_csv(tdir / "transfer.csv")
+    table = read_table(tdir / "transfer.csv")
     if not table.empty:
         w.headline["transfer"] = [
             {
@@ -358,6 +358,14 @@ def section_exposure(w: ReportWriter, cfg: ReportConfig) -> None:
     )
 
 
+# the definition of docs/CONTRACTS.md ("Frequency analysis"), stated where the numbers are read
+DENSITY_DEFINITION = (
+    "**Density** = mean occurrences per probe among the top k retrieved documents (a document "
+    "counts when the judge says it states the probe's fact) / the number of documents of the "
+    "corpus; each row names its retriever, k, judge and prompt version."
+)
+
+
 def section_frequency(w: ReportWriter, cfg: ReportConfig) -> None:
     fdir = w.open_section(
         "## Frequency analysis: cultural density",
@@ -367,6 +375,7 @@ def section_frequency(w: ReportWriter, cfg: ReportConfig) -> None:
     )
     if fdir is None:
         return
+    w.add(DENSITY_DEFINITION, "")
     for stem, title in (
         ("density", "Density per culture and corpus"),
         ("instances", "Instance level: occurrences of transferred facts vs all"),

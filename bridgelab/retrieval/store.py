@@ -7,6 +7,7 @@ key, so a changed prompt never reuses answers given to the old one.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +17,8 @@ from tqdm import tqdm
 
 from bridgelab.errors import DataError
 from bridgelab.retrieval.judges import JudgeRequest, Judgment
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS judgments (
@@ -98,6 +101,12 @@ class JudgmentStore:
         keys = [(r.probe_id, r.doc_id) for r in requests]
         done = self.get(judge_name, prompt_version, keys)
         todo = [r for r in requests if (r.probe_id, r.doc_id) not in done]
+        # a resumed (or re-run) judge stage says how much of the work the store already holds
+        log.info(
+            "judge %s, prompt %s: %d of %d judgments already stored in %s; %d to ask",
+            judge_name, prompt_version, len(done), len(set(keys)), self.path,
+            len({(r.probe_id, r.doc_id) for r in todo}),
+        )  # fmt: skip
         batches = range(0, len(todo), batch_size)
         for i in tqdm(batches, desc=f"judge {judge_name}", disable=not todo):
             batch = todo[i : i + batch_size]

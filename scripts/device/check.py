@@ -34,8 +34,10 @@ MAX_FILES = 8  # what the device tool brings back from $OUT
 MAX_LOG_BYTES = 4 * 2**20
 # the report's figures worth bringing back, in order of interest (at most 5 fit beside the
 # json, the markdown and the log)
-MAIN_PNGS = ("transfer_curves.png", "pretrain_loss.png", "cpt_loss.png", "forgetting.png",
-             "density.png")  # fmt: skip
+# the calibration curve and the alignment over CPT steps first: at GPU scale the question is
+# whether CPT reaches the alignment the calibration says transfer needs (issue 13)
+MAIN_PNGS = ("calibration.png", "alignment.png", "transfer_curves.png", "pretrain_loss.png",
+             "cpt_loss.png")  # fmt: skip
 RESERVE_S = 20  # kept back from the deadline for writing the results
 
 # The tiny scale of --smoke: the same study file with its vars scaled down to the tiny world
@@ -272,6 +274,13 @@ def headline_summary(headline: dict[str, Any] | None) -> str:
         best = max(rows, key=lambda r: r.get("diff") or 0)
         parts.append(f"bridge-nobridge: {len(sig)}/{len(rows)} directions significant, "
                      f"largest {best['direction']} {best['diff']:+.3f}")  # fmt: skip
+    cells = headline.get("exposure_tests") or []
+    if cells:  # the transfer cells alone: the whole-language test mixes in direct knowledge
+        sig = sum(bool(r.get("significant")) for r in cells)
+        parts.append(f"transfer cells: {sig}/{len(cells)} significant")
+    reached = (headline.get("alignment_reached") or {}).get("retrieval")
+    if reached is not None:
+        parts.append(f"max retrieval P@1 {reached:.2f}")
     return "; ".join(parts) or "no headline numbers"
 
 
