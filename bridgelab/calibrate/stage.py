@@ -177,27 +177,19 @@ def run(cfg: CalibrateConfig, *, force: bool = False) -> Path:
 
 
 def _grid_checkpoints(grid: Path) -> list[dict[str, Any]]:
-    from bridgelab.probes.units import init_checkpoint
+    from bridgelab.probes.units import grid_units
 
-    grid_file = grid / "grid.json"
-    if not grid_file.is_file():
-        raise DataError(f"grid: {grid_file} not found (run `bridgelab grid` first)")
-    data = json.loads(grid_file.read_text(encoding="utf-8"))
-    rows = []
-    for i, run in enumerate(data["runs"] if isinstance(data, dict) else data):
-        checkpoints = [(int(s), str(p)) for s, p in run.get("checkpoints", [])]
-        init = init_checkpoint(run, grid_file, i) if 0 not in {s for s, _ in checkpoints} else ""
-        if init:  # '' for a run from scratch
-            checkpoints.insert(0, (0, init))
-        for step, path in checkpoints:
-            rows.append(
-                {
-                    **{k: run[k] for k in ("name", "lang", "setting", "seed")},
-                    "step": step,
-                    "path": path,
-                }
-            )
-    return rows
+    return [
+        {
+            "name": u.run,
+            "lang": u.run_lang,
+            "setting": u.setting,
+            "seed": u.seed,
+            "step": u.step,
+            "path": u.path,
+        }  # fmt: skip
+        for u in grid_units(grid)
+    ]
 
 
 def _grid_alignment(cfg: CalibrateConfig, out: Path, chash: str, tokenizer, script: str) -> list:

@@ -99,18 +99,12 @@ def clone_pattern(script: str) -> regex.Pattern:
     return regex.compile("[" + "".join(regex.escape(c) for c in inverse_map(script)) + "]")
 
 
-# GPT-2's byte <-> printable-character table, as tokenizers' ByteLevel uses it.
 @cache
 def _byte_chars() -> tuple[dict[int, str], dict[str, int]]:
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = list(bs)
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    to_char = {b: chr(c) for b, c in zip(bs, cs)}
+    """GPT-2's byte <-> printable-character table, as tokenizers' ByteLevel uses it."""
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    to_char = bytes_to_unicode()
     return to_char, {c: b for b, c in to_char.items()}
 
 

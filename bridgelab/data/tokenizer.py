@@ -246,7 +246,9 @@ def _load_hf_folder(path: Path):
     return tokenizer
 
 
-def save_tokenizer(tokenizer: Any, out_dir: Path, source: str) -> dict[str, Any]:
+def save_tokenizer(
+    tokenizer: Any, out_dir: Path, source: str, *, clone_script: str = ""
+) -> dict[str, Any]:
     """Save a fast HF tokenizer and its ``bridgelab_tokenizer.json``; return the info."""
     tokenizer.save_pretrained(str(out_dir))
     info = {
@@ -256,8 +258,8 @@ def save_tokenizer(tokenizer: Any, out_dir: Path, source: str) -> dict[str, Any]
         "eos_id": tokenizer.eos_token_id,
         "source": source,
     }
-    if ":clone=" in source:  # the script of the token-level clone of English (data.clone)
-        info["clone_script"] = source.rsplit(":clone=", 1)[1]
+    if clone_script:  # the token-level clone of English the tokenizer holds (data.clone)
+        info["clone_script"] = clone_script
     atomic_write_json(out_dir / INFO_FILE, info)
     return info
 
@@ -313,7 +315,8 @@ def run(cfg: TokenizerConfig, *, force: bool = False) -> Path:
     out = prepare_run_folder(out, force=force, what="tokenizer")
     inputs = lineage(cfg)
     tokenizer, source = build(cfg)
-    info = save_tokenizer(tokenizer, out, source)
+    clone = cfg.clone_script if cfg.kind == "bpe" else ""
+    info = save_tokenizer(tokenizer, out, source, clone_script=clone)
     cfg.dump(out / "bridgelab_config.yaml")
     # the tokenizer's own hash is its identity: a rebuild with identical merges changes nothing
     mark_done(out, {"config_hash": chash, "hash": info["hash"], "id": info["hash"][:16],

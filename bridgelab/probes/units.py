@@ -79,39 +79,33 @@ def init_checkpoint(run: dict, grid_file: Path, index: int) -> str:
     return "" if init is None else str(init)
 
 
-def load_units(cfg: ProbeConfig) -> list[Unit]:
+def grid_units(grid: str | Path) -> list[Unit]:
+    """Every checkpoint of a grid's runs (grid.json), with each run's step-0 model first."""
+    grid_file = Path(grid) / "grid.json"
+    if not grid_file.is_file():
+        raise DataError(f"grid: {grid_file} not found (run `bridgelab grid` first)")
+    data = json.loads(grid_file.read_text(encoding="utf-8"))
     units = []
-    if cfg.grid:
-        grid_file = Path(cfg.grid) / "grid.json"
-        if not grid_file.is_file():
-            raise DataError(f"grid: {grid_file} not found (run `bridgelab grid` first)")
-        data = json.loads(grid_file.read_text(encoding="utf-8"))
-        for i, run in enumerate(data["runs"] if isinstance(data, dict) else data):
-            missing = [
-                k for k in ("name", "lang", "setting", "seed", "checkpoints") if k not in run
-            ]
-            if missing:
-                raise DataError(f"{grid_file}: run {i} has no '{missing[0]}'")
-            checkpoints = [(int(step), str(path)) for step, path in run["checkpoints"]]
-            init = (
-                init_checkpoint(run, grid_file, i) if 0 not in {s for s, _ in checkpoints} else ""
+    for i, run in enumerate(data["runs"] if isinstance(data, dict) else data):
+        missing = [k for k in ("name", "lang", "setting", "seed", "checkpoints") if k not in run]
+        if missing:
+            raise DataError(f"{grid_file}: run {i} has no '{missing[0]}'")
+        checkpoints = [(int(step), str(path)) for step, path in run["checkpoints"]]
+        init = init_checkpoint(run, grid_file, i) if 0 not in {s for s, _ in checkpoints} else ""
+        if init:
+            # step 0 is the model the run started from: learning and forgetting curves
+            # start there, and "transferred" is judged against it (a run from scratch has
+            # no such model: its curves start at the first export)
+            checkpoints.insert(0, (0, init))
+        for step, path in checkpoints:
+            units.append(
+                Unit(run["name"], run["lang"], run["setting"], int(run["seed"]), step, path)
             )
-            if init:
-                # step 0 is the model the run started from: learning and forgetting curves
-                # start there, and "transferred" is judged against it (a run from scratch has
-                # no such model: its curves start at the first export)
-                checkpoints.insert(0, (0, init))
-            for step, path in checkpoints:
-                units.append(
-                    Unit(
-                        run["name"],
-                        run["lang"],
-                        run["setting"],
-                        int(run["seed"]),
-                        int(step),
-                        str(path),
-                    )
-                )
+    return units
+
+
+def load_units(cfg: ProbeConfig) -> list[Unit]:
+    units = grid_units(cfg.grid) if cfg.grid else []
     for ck in cfg.checkpoints:
         folder = Path(ck.path)
         if not (folder / "config.json").is_file():
