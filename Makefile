@@ -79,11 +79,22 @@ test-slurm: install
 
 # Side-by-side performance measurements (minutes; results land in benchmarks/results/).
 SAMPLE_DATA ?= $(or $(BRIDGELAB_SAMPLE_DATA),../shared/data)
+# The trainer twice: one torch thread on both sides (kernels and engine alone), then each side's
+# own default thread count (bridgelab: the free cores; the HF Trainer: torch's default). The
+# profiles show where a demo step's time goes with the old settings and with the new ones.
+PRETRAIN_FAST := model.compile=true model.loss_chunk_size=256
 bench: install
 	$(PY) benchmarks/bench_prepare.py --data $(SAMPLE_DATA)
-	$(PY) benchmarks/bench_pretrain.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_pretrain.py --threads 1 --repeats 3 --steps 30 --warmup 6 \
+	  --out benchmarks/results/pretrain_1thread.md --overrides $(PRETRAIN_FAST)
+	$(PY) benchmarks/bench_pretrain.py --threads 0 --repeats 3 --steps 30 --warmup 6 --overrides $(PRETRAIN_FAST)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/profile_pretrain.py --label before \
+	  --overrides model.compile=false model.loss=checkpointed model.loss_chunk_size=2048
+	OMP_NUM_THREADS=1 $(PY) benchmarks/profile_pretrain.py --label after
 	$(PY) benchmarks/bench_probes.py
+	OMP_NUM_THREADS=1 BRIDGELAB_SAMPLE_DATA=$(SAMPLE_DATA) $(PY) benchmarks/bench_scorers.py --repeats 2
 	$(PY) benchmarks/bench_retrieval.py
+	OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1 $(PY) benchmarks/bench_count.py --data $(SAMPLE_DATA)
 
 lint: install
 	$(VENV)/bin/ruff check bridgelab tests benchmarks

@@ -29,7 +29,7 @@ import torch
 
 from bridgelab.data.shards import TokenCorpus
 from bridgelab.pretrain import run
-from bridgelab.pretrain.config import PretrainConfig
+from bridgelab.pretrain.config import ModelConfig, PretrainConfig
 from bridgelab.pretrain.data_order import StepOrder
 from bridgelab.pretrain.metrics import read_metrics
 from bridgelab.pretrain.model import (
@@ -85,7 +85,9 @@ def hf_tokens_per_s(cfg: PretrainConfig, vocab_size: int, warmup: int, device: s
             stamps.append(time.perf_counter())
 
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, vocab_size)
+    # the same architecture with the Trainer's own defaults (SDPA attention, no compile): the
+    # kernel choices bridgelab makes (--overrides) are part of what is measured
+    model = build_model(ModelConfig(preset=cfg.model.preset), vocab_size)
     t = cfg.train
     args = TrainingArguments(
         output_dir=str(Path(cfg.out_dir).with_name("hf_trainer")),
@@ -94,7 +96,7 @@ def hf_tokens_per_s(cfg: PretrainConfig, vocab_size: int, warmup: int, device: s
         max_steps=t.steps, learning_rate=t.lr, weight_decay=t.weight_decay,
         adam_beta1=t.beta1, adam_beta2=t.beta2, adam_epsilon=t.eps, max_grad_norm=t.grad_clip,
         lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr": t.min_lr},
-        warmup_steps=t.warmup_steps, optim="adamw_torch", bf16=t.dtype == "bf16",
+        warmup_steps=t.warmup_steps, optim="adamw_torch_fused", bf16=t.dtype == "bf16",
         use_cpu=device == "cpu", report_to=[], save_strategy="no", logging_steps=10**9,
         dataloader_num_workers=0, disable_tqdm=True, seed=cfg.seed,
     )  # fmt: skip
@@ -120,7 +122,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads on CPU (0 = default)")
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="per GPU, for MFU")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--overrides", nargs="*", default=[],
+                        help="PretrainConfig dot-paths for the bridgelab side")  # fmt: skip
     parser.add_argument("--side", choices=["bridgelab", "hf"], help=argparse.SUPPRESS)
+    parser.add_argument("--interleave-steps", type=int, default=40,
+                        help="steps of the in-process interleaved comparison (0 = skip it)")  # fmt: skip
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
@@ -142,7 +148,64 @@ def main() -> None:
         theirs.append(_measure(args, root, "hf"))
         print(f"bridgelab {ours[-1]:,.0f} tok/s   HF Trainer {theirs[-1]:,.0f} tok/s")
     load = (load_before, os.getloadavg()[0])
-    _report(args, mconfig, vocab, ours, theirs, load)
+    inter = interleaved(args, root) if args.interleave_steps else None
+    _report(args, mconfig, vocab, ours, theirs, load, inter)
+
+
+def interleaved(args: argparse.Namespace, root: Path) -> dict[str, list[float]]:
+    """Per-step times of both trainers in ONE process, steps alternating: the HF Trainer's loop
+    runs, and after each of its steps a callback runs one bridgelab step (the DeepSpeed engine
+    built as ``bridgelab.pretrain.run`` builds it). Both then see the same load, step by step."""
+    from ab_pretrain import side
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    from bridgelab.pretrain.distributed import init_distributed, resolve_device
+
+    steps = args.interleave_steps + args.warmup
+    cfg, vocab = _setup(args, root, steps=steps)
+    init_distributed(resolve_device(args.device))  # DeepSpeed needs a process group (world 1)
+    ours_step = side(root / "interleaved", cfg.tokenizer, cfg.data.path, steps, [
+        f"model.preset={args.preset}", f"data.seq_len={args.seq_len}",
+        f"train.global_batch_size={cfg.train.global_batch_size}",
+        f"train.micro_batch_size={args.micro_batch}", "train.warmup_steps=2",
+        f"train.dtype={args.dtype}", f"device={args.device}", *args.overrides,
+    ], None)  # fmt: skip
+    times: dict[str, list[float]] = {"bridgelab": [], "hf": []}
+    state = {"start": 0.0, "k": 0}
+
+    class Interleave(TrainerCallback):
+        def on_step_begin(self, *a, **kw):
+            state["start"] = time.perf_counter()
+
+        def on_step_end(self, *a, **kw):
+            times["hf"].append(time.perf_counter() - state["start"])
+            state["k"] += 1
+            t0 = time.perf_counter()
+            ours_step(state["k"])
+            times["bridgelab"].append(time.perf_counter() - t0)
+
+    # the launcher variables DeepSpeed needed would make the Trainer wrap its model in a
+    # one-rank DistributedDataParallel: hide them, so it runs as it does on its own
+    for key in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE"):
+        os.environ.pop(key, None)
+    torch.manual_seed(cfg.seed)
+    model = build_model(ModelConfig(preset=cfg.model.preset), vocab)
+    t = cfg.train
+    targs = TrainingArguments(
+        output_dir=str(root / "hf_interleaved"), per_device_train_batch_size=t.micro_batch_size,
+        gradient_accumulation_steps=t.global_batch_size // t.micro_batch_size, max_steps=steps,
+        learning_rate=t.lr, weight_decay=t.weight_decay, max_grad_norm=t.grad_clip,
+        warmup_steps=t.warmup_steps, optim="adamw_torch_fused", use_cpu=args.device == "cpu",
+        report_to=[], save_strategy="no", logging_steps=10**9, dataloader_num_workers=0,
+        disable_tqdm=True, seed=cfg.seed,
+    )  # fmt: skip
+    dataset = WindowDataset(TokenCorpus(cfg.data.path), cfg)
+    trainer = Trainer(model=model, args=targs, train_dataset=dataset, callbacks=[Interleave()])
+    trainer._get_train_sampler = lambda *a, **k: torch.utils.data.SequentialSampler(dataset)
+    trainer.train()
+    if isinstance(trainer.model_wrapped, torch.nn.parallel.DistributedDataParallel):
+        raise SystemExit("the interleaved HF Trainer ran under DistributedDataParallel")
+    return {k: v[args.warmup :] for k, v in times.items()}
 
 
 def _measure(args: argparse.Namespace, root: Path, side: str) -> float:
@@ -154,9 +217,12 @@ def _measure(args: argparse.Namespace, root: Path, side: str) -> float:
     return json.loads(lines[-1][len("RESULT ") :])["tokens_per_s"]
 
 
-def _setup(args: argparse.Namespace, root: Path) -> tuple[PretrainConfig, int]:
+def _setup(args: argparse.Namespace, root: Path, steps: int = 0) -> tuple[PretrainConfig, int]:
     global_batch = args.micro_batch * args.accum
-    needed_tokens = args.steps * global_batch * (args.seq_len + 1)
+    steps = steps or args.steps
+    needed_tokens = (
+        max(args.steps, args.interleave_steps + args.warmup) * global_batch * (args.seq_len + 1)
+    )
     if (root / "data" / "shards" / "manifest.json").is_file():
         tok, shards = root / "data" / "tokenizer", root / "data" / "shards"
     else:
@@ -164,15 +230,16 @@ def _setup(args: argparse.Namespace, root: Path) -> tuple[PretrainConfig, int]:
     cfg = PretrainConfig.load(None, [
         f"tokenizer={tok}", f"data.path={shards}", f"out_dir={root / 'bridgelab'}",
         f"device={args.device}", f"data.seq_len={args.seq_len}", f"model.preset={args.preset}",
-        f"train.steps={args.steps}", f"train.global_batch_size={global_batch}",
+        f"train.steps={steps}", f"train.global_batch_size={global_batch}",
         f"train.micro_batch_size={args.micro_batch}", "train.warmup_steps=2",
         f"train.dtype={args.dtype}", "checkpoint.save_every=0", "checkpoint.hf_final=false",
-        "log.progress=false", "log.tensorboard=false",
+        "log.progress=false", "log.tensorboard=false", "log.every=1", f"threads={args.threads}", *args.overrides,
     ])  # fmt: skip
     return cfg, model_vocab_size(TokenCorpus(shards).vocab_size, cfg.model)
 
 
-def _report(args, mconfig, vocab: int, ours: list[float], theirs: list[float], load) -> None:
+def _report(args, mconfig, vocab: int, ours: list[float], theirs: list[float], load,
+            inter: dict[str, list[float]] | None) -> None:  # fmt: skip
     global_batch = args.micro_batch * args.accum
     best_ours, best_theirs = max(ours), max(theirs)
     # each pair ran back to back, so its ratio is the least affected by other jobs' load
@@ -194,7 +261,8 @@ def _report(args, mconfig, vocab: int, ours: list[float], theirs: list[float], l
         f"Command: `python benchmarks/bench_pretrain.py --preset {args.preset} --seq-len "
         f"{args.seq_len} --micro-batch {args.micro_batch} --accum {args.accum} --steps "
         f"{args.steps} --warmup {args.warmup} --repeats {args.repeats} --threads {args.threads} "
-        f"--device {args.device} --dtype {args.dtype}`",
+        f"--device {args.device} --dtype {args.dtype}"
+        + (f" --overrides {' '.join(args.overrides)}`" if args.overrides else "`"),
         "",
         f"- device: {args.device} ({hw}); torch {torch.__version__}",
         f"- model: preset `{args.preset}`, {parameter_counts(mconfig)['total']:,} parameters, "
@@ -217,6 +285,20 @@ def _report(args, mconfig, vocab: int, ours: list[float], theirs: list[float], l
         f"{best_ours / best_theirs:.2f}x)",
         "",
     ]
+    if inter:
+        step_ratio = np.array(inter["hf"]) / np.array(inter["bridgelab"])
+        tokens = global_batch * args.seq_len
+        lines += [
+            f"**Interleaved in one process** ({len(step_ratio)} steps after {args.warmup} of "
+            f"warm-up, {torch.get_num_threads()} torch thread(s) for both (one process), one "
+            "bridgelab step after each HF Trainer step, so both see the same load; "
+            "bridgelab's side is its DeepSpeed engine step, without the run loop's metrics "
+            f"file): bridgelab {tokens / np.median(inter['bridgelab']):,.0f} tokens/s, HF Trainer "
+            f"{tokens / np.median(inter['hf']):,.0f} tokens/s (medians); **ratio "
+            f"{np.median(step_ratio):.2f}x** (median of per-step ratios; quartiles "
+            f"{np.quantile(step_ratio, 0.25):.2f}-{np.quantile(step_ratio, 0.75):.2f}).",
+            "",
+        ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -16,7 +16,7 @@ from bridgelab import __version__
 from bridgelab.errors import BridgelabError
 from bridgelab.stage import Command, describe_config
 
-STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "retrieval", "report", "slurm")  # fmt: skip
+STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "dose", "count", "retrieval", "report", "slurm")  # fmt: skip
 
 
 def all_commands() -> list[Command]:

@@ -83,6 +83,8 @@ COMMAND_CONFIGS: dict[str, str] = {
     "study": "bridgelab.report.study:StudyConfig",
     "submit": "bridgelab.report.study:StudyConfig",
     "report": "bridgelab.report.build:ReportConfig",
+    "dose": "bridgelab.dose.config:DoseConfig",
+    "count": "bridgelab.count.config:CountConfig",
 }
 
 
@@ -109,6 +111,8 @@ def preset_schema(path: Path, root: Path = CONFIGS_DIR) -> str:
         "study": "bridgelab.report.study:StudyConfig",
         "calibrate": "bridgelab.calibrate.config:CalibrateConfig",
         "slurm": "bridgelab.slurm.profile:SlurmProfile",
+        "dose": "bridgelab.dose.config:DoseConfig",
+        "count": "bridgelab.count.config:CountConfig",
     }
     if folder not in folders:
         raise KeyError(f"{path}: no config schema is known for the folder configs/{folder}/")

@@ -21,7 +21,8 @@ def schema_for(path: Path) -> str:
 
 def test_there_are_presets_for_every_stage():
     assert {p.relative_to(REPO / "configs").parts[0] for p in CONFIGS} == {
-        "data", "synth", "pretrain", "cpt", "calibrate", "probes", "retrieval", "study", "slurm"
+        "data", "synth", "pretrain", "cpt", "calibrate", "probes", "retrieval", "study", "slurm",
+        "dose", "count"
     }  # fmt: skip
 
 

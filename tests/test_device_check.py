@@ -20,6 +20,12 @@ import pytest
 
 from bridgelab.report.study import STAGES, StudyConfig, resolve_stage, selected_stages
 
+# stages the device study leaves out: `count` needs tokengrams, whose `datasets` dependency chain
+# is not carried to the bare H200 image (scripts/device/requirements.txt); `dose` needs a world
+# with a dose design, and gpu_mini's world is the ordinary demo world
+NOT_ON_DEVICE = {"count", "dose"}
+DEVICE_STAGES = [s.name for s in STAGES if s.name not in NOT_ON_DEVICE]
+
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = REPO / "scripts" / "device"
 
@@ -42,7 +48,7 @@ def test_gpu_mini_study_resolves_at_both_scales():
         cfg = StudyConfig.load(REPO / "configs/study/gpu_mini.yaml", ["out_dir=/x", *overrides])
         resolved = {s.name: resolve_stage(cfg, s) for s in selected_stages(cfg)}
         # every stage of the study, in its order
-        assert list(resolved) == [s.name for s in STAGES]
+        assert list(resolved) == DEVICE_STAGES
         pre, grid = resolved["pretrain"], resolved["grid"]
         smoke = bool(overrides)
         assert pre.device == ("cpu" if smoke else "cuda")
@@ -150,7 +156,7 @@ def test_smoke_runs_every_phase_on_cpu(tmp_path):
         assert tp["tokens_per_step"] > tp["loss_chunk_size"]
     assert report["throughput_compile"]["compile"] is True
     stages = report["study"]["status_file"]["stages"]
-    assert list(stages) == [s.name for s in STAGES]
+    assert list(stages) == DEVICE_STAGES
     assert all(s["status"] == "done" for s in stages.values())
     headline = report["study"]["headline"]
     langs = {r["culture"] for r in headline["transfer"]}
@@ -178,6 +184,6 @@ def test_compile_switch_compiles_in_place_and_keeps_state_dict_keys(tmp_path):
                                 compile=compiled, peak_tflops=989.0, vocab_size=None)  # fmt: skip
         assert cfg.model.compile is compiled and cfg.checkpoint.save_final is False
         modules[compiled] = _init_model(cfg, open_inputs(cfg))
-    assert modules[True]._compiled_call_impl is not None
-    assert modules[False]._compiled_call_impl is None
+    assert modules[True].lm.model._compiled_call_impl is not None  # the body, in place
+    assert modules[False].lm.model._compiled_call_impl is None
     assert list(modules[True].state_dict()) == list(modules[False].state_dict())

@@ -1,8 +1,9 @@
 """The DeepSpeed engine: its JSON config, optimizer, schedule and resume state.
 
-The optimizer is torch's AdamW passed as DeepSpeed's client optimizer (no fused kernels to
-compile, so CPU CI needs no build); the warmup + cosine schedule is a torch ``LambdaLR`` that
-DeepSpeed steps and checkpoints with the engine.
+The optimizer is torch's AdamW passed as DeepSpeed's client optimizer (torch's own fused kernel
+where ``train.fused_optimizer``; nothing for DeepSpeed to compile, so CPU CI needs no build);
+the warmup + cosine schedule is a torch ``LambdaLR`` that DeepSpeed steps and checkpoints with
+the engine.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def build_engine(module: nn.Module, cfg: PretrainConfig, ds_config: dict[str, An
         lr=t.lr,
         betas=(t.beta1, t.beta2),
         eps=t.eps,
+        # one fused kernel over all parameters (CPU and CUDA) instead of torch's default on CPU,
+        # a Python loop of several ops per parameter: same update, ~2x faster optimizer step
+        fused=t.fused_optimizer or None,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg))
     engine, _, _, _ = deepspeed.initialize(

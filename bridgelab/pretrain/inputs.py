@@ -21,7 +21,7 @@ from bridgelab.utils.io import is_done
 from bridgelab.utils.provenance import refuse_if_stale
 
 # keys that may change between an interrupted run and its resumption
-RESUMABLE_KEYS = ("out_dir", "resume", "device", "checkpoint", "log", "estimate")
+RESUMABLE_KEYS = ("out_dir", "resume", "device", "threads", "checkpoint", "log", "estimate")
 # architecture keys compared between the config and an init_from checkpoint
 ARCH_KEYS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
              "intermediate_size", "vocab_size", "tie_word_embeddings")  # fmt: skip

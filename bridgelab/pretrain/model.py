@@ -195,10 +195,15 @@ class CausalLMLoss(nn.Module):
     exported with ``save_pretrained``.
     """
 
-    def __init__(self, lm: Qwen2ForCausalLM, loss_chunk_size: int):
+    def __init__(
+        self, lm: Qwen2ForCausalLM, loss_chunk_size: int, fused: bool = False,
+        compiled_loss: bool = False,
+    ):  # fmt: skip
         super().__init__()
         self.lm = lm
         self.loss_chunk_size = loss_chunk_size
+        self.fused = fused and loss_chunk_size > 0
+        self.compiled_loss = compiled_loss
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if self.loss_chunk_size <= 0:
@@ -207,4 +212,14 @@ class CausalLMLoss(nn.Module):
                 logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
             )
         hidden = self.lm.model(input_ids=inputs, use_cache=False).last_hidden_state
+        if self.fused:
+            from bridgelab.pretrain.loss import fused_linear_cross_entropy
+
+            return fused_linear_cross_entropy(
+                hidden,
+                self.lm.lm_head.weight,
+                targets,
+                self.loss_chunk_size,
+                compiled=self.compiled_loss,
+            )
         return chunked_cross_entropy(hidden, self.lm.lm_head, targets, self.loss_chunk_size)

@@ -44,6 +44,7 @@ from bridgelab.pretrain.model import (
 )
 from bridgelab.utils.io import atomic_write_json, mark_done
 from bridgelab.utils.provenance import lineage
+from bridgelab.utils.threads import set_threads
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,13 @@ def _init_model(cfg: PretrainConfig, inputs: RunInputs) -> torch.nn.Module:
             eos_id=inputs.tokenizer_info["eos_id"],
             dtype=cfg.train.dtype,
         )
-    module = CausalLMLoss(lm, cfg.model.loss_chunk_size)
+    module = CausalLMLoss(lm, cfg.model.loss_chunk_size, fused=cfg.fused_loss(),
+                          compiled_loss=cfg.model.compile)  # fmt: skip
     if cfg.model.compile:
-        # in place: torch.compile(module) would wrap it and prefix every state-dict key
-        module.compile()
+        # the transformer body only (the fused loss is a hand-written autograd function that
+        # gains nothing from tracing); in place, as torch.compile(module) would wrap it and
+        # prefix every state-dict key
+        lm.model.compile()
     return module
 
 
@@ -126,6 +130,8 @@ def _save(engine, cfg: PretrainConfig, step: int, tokens: int, rank: int) -> Non
 def run(cfg: PretrainConfig, *, force: bool = False) -> Path:
     """Train (or resume, or skip when finished) the run ``cfg`` describes; return its folder."""
     device = resolve_device(cfg.device)
+    if device.type == "cpu":
+        log.info("%d torch threads (%s)", *set_threads(cfg.threads))
     rank, world = init_distributed(device)
     out = Path(cfg.out_dir)
     chash = run_config_hash(cfg)

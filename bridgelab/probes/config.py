@@ -80,11 +80,22 @@ class ProbeSetConfig(Config):
     culture: str = param(
         "", help="mc: every item's culture when fields.culture is unset ('' = from langs)"
     )
+    mixed: bool = param(
+        False,
+        help="also score mixed-language items built from the aligned English and native sets: "
+        "native questions with English options and English questions with native options "
+        "(arXiv 2406.16135); needs question_langs [en, native]",
+    )
 
     def validate(self) -> None:
         super().validate()
         if not self.path:
             raise ConfigError("path: a probe set needs a path")
+        if self.mixed and (self.kind == "lnewknow" or set(self.question_langs) != {"en", "native"}):
+            raise ConfigError(
+                "mixed: mixed-language items are built from an English and a native twin; "
+                f"give question_langs [en, native] (got {self.question_langs}, kind {self.kind})"
+            )
         if self.kind != "lnewknow" and not self.langs:
             raise ConfigError("langs: list the cultures' languages for paper/synthetic/mc sets")
         bad = [q for q in self.question_langs if q not in ("en", "native")]
@@ -188,12 +199,12 @@ class ProbeConfig(Config):
         # The mc-only keys of a set of another kind are left out while they hold their
         # defaults: the config hash and config.yaml of every probe run made before the mc kind
         # existed stay the same, so finished probe folders are not refused as "another config".
+        # `mixed` is left out while off, for the same reason.
         defaults = ProbeSetConfig().to_dict()
         for entry in data["probe_sets"]:
-            if entry["kind"] != "mc":
-                for key in MC_ONLY_KEYS:
-                    if entry.get(key) == defaults[key]:
-                        entry.pop(key)
+            for key in (*MC_ONLY_KEYS, "mixed") if entry["kind"] != "mc" else ("mixed",):
+                if entry.get(key) == defaults[key]:
+                    entry.pop(key)
         return data
 
     def validate(self) -> None:

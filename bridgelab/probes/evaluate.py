@@ -57,6 +57,8 @@ def _rows(unit: Unit, pset: ProbeSet, results: dict, items: dict) -> list[dict[s
                     "lang": pset.culture_lang,
                     "culture_lang": pset.culture_lang,
                     "question_lang": pset.question_lang,
+                    # only mixed-language rows carry it: other rows stay as they were
+                    **({"options_lang": pset.options_lang} if pset.options_lang else {}),
                     "probe_set": pset.name,
                     "setting": unit.setting,
                     "seed": unit.seed,

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from bridgelab.data.records import ProbeItem
 from bridgelab.errors import DataError
 from bridgelab.probes.lint import BLANK_RE
+from bridgelab.probes.prefix import shared_prefix_logprobs, supports_shared_prefix
 
 SCORERS = ("paper", "paper_exact", "loglik", "loglik_norm")
 Scorer = Literal["paper", "paper_exact", "loglik", "loglik_norm"]
@@ -261,6 +262,29 @@ def official_bf16(model: Any) -> Any:
     return bf16
 
 
+def _shared_forward(
+    model: Any,
+    seqs: list[list[tuple[tuple[int, ...], int]]],
+    forward: dict[tuple[int, ...], np.ndarray],
+    batch_size: int,
+    desc: str,
+) -> None:
+    """Fill ``forward`` for every item whose options are not all there yet (from each option's
+    first scored position on), through the shared-prefix scorer."""
+    todo = [
+        per_item
+        for per_item in seqs
+        if any(s not in forward or np.isnan(forward[s][start:]).any() for s, start in per_item)
+    ]
+    if not todo:
+        return
+    groups = [[s for s, _ in per_item] for per_item in todo]
+    needs = [min(start for _, start in per_item) for per_item in todo]
+    lps = shared_prefix_logprobs(model, groups, needs, batch_size=batch_size, desc=desc)
+    for group, arrays in zip(groups, lps):
+        forward.update(zip(group, arrays))
+
+
 def score_items_multi(
     model: Any,
     tokenizer: Any,
@@ -270,8 +294,14 @@ def score_items_multi(
     batch_size: int = 16,
     policy: ScorePolicy = ScorePolicy(),
     permutations: Literal["none", "cyclic"] = "none",
+    shared_prefix: bool = True,
 ) -> tuple[dict[str, list[ItemScore]], dict[str, dict[str, str]]]:
     """Score ``items`` with several scorers, sharing forward passes where scorers share inputs.
+
+    ``shared_prefix``: compute each item's common prefix once and project onto the vocabulary
+    only the positions a scorer reads (``bridgelab.probes.prefix``; same results up to float
+    summation order); false, or a model outside ``prefix.FAST_MODEL_TYPES``: every option's
+    sequence in full. ``paper_exact`` always runs the official per-sentence loop.
 
     Returns ``(scores per scorer, {scorer: {item id: why it was skipped}})``.
     """
@@ -292,11 +322,16 @@ def score_items_multi(
                 kept.append(it)
         seqs = [_sequences(tokenizer, it, family) for it in kept]
         forward = cache.setdefault(family, {})
-        missing = [s for per_item in seqs for s, _ in per_item if s not in forward]
-        if missing and family == "paper_exact":
-            forward.update(official_losses(official_bf16(model), missing))
-        elif missing:
-            forward.update(token_logprobs(model, missing, batch_size=batch_size, desc=family))
+        if family == "paper_exact":
+            missing = [s for per_item in seqs for s, _ in per_item if s not in forward]
+            if missing:
+                forward.update(official_losses(official_bf16(model), missing))
+        elif shared_prefix and supports_shared_prefix(model):
+            _shared_forward(model, seqs, forward, batch_size, family)
+        else:
+            missing = [s for per_item in seqs for s, _ in per_item if s not in forward]
+            if missing:
+                forward.update(token_logprobs(model, missing, batch_size=batch_size, desc=family))
         exact = scorer == "paper_exact"
         ties = "first" if exact else policy.ties
         rows = []
@@ -342,6 +377,7 @@ def score_items(
     batch_size: int = 16,
     policy: ScorePolicy = ScorePolicy(),
     permutations: Literal["none", "cyclic"] = "none",
+    shared_prefix: bool = True,
 ) -> list[ItemScore]:
     """Score ``items`` with one scorer; items skipped under ``policy`` are left out."""
     results, _ = score_items_multi(
@@ -352,5 +388,6 @@ def score_items(
         batch_size=batch_size,
         policy=policy,
         permutations=permutations,
+        shared_prefix=shared_prefix,
     )
     return results[scorer]

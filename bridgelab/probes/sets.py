@@ -52,6 +52,9 @@ class ProbeSet:
     question_lang: str  # the language the questions are written in
     items: tuple[ProbeItem, ...]
     source: str  # the file the items came from
+    # the options' language when it is not the question's (mixed-language items,
+    # bridgelab.probes.mixed); "" = the options are in the question's language
+    options_lang: str = ""
 
 
 def _load_json_array(path: Path) -> list[dict]:
@@ -426,3 +429,24 @@ def check_aligned(native: ProbeSet, english: ProbeSet) -> None:
             f"{native.source} and {english.source} are not aligned by id "
             f"({len(a)} vs {len(b)} items; first differing ids: {missing or 'order differs'})"
         )
+
+
+PROBE_JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
+PAPER_FILE_NAME = re.compile(r"(?P<lang>[a-z]+)-culture-cloze_(?P<qlang>[a-z]+)\.json")
+
+
+def load_probe_file(path: str | Path) -> list[ProbeItem]:
+    """ProbeItem JSONL, or one of the paper's ``<lang>-culture-cloze_<qlang>.json`` files
+    (read by the probe stage's loader, which gives both languages' items the same ids)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"probes: {path} does not exist")
+    if path.name.endswith(PROBE_JSONL_SUFFIXES):
+        return list(read_probes(path))
+    match = PAPER_FILE_NAME.fullmatch(path.name)
+    if match is None:
+        raise DataError(
+            f"probes: {path} is neither ProbeItem JSONL nor a paper file "
+            f"(<lang>-culture-cloze_<question lang>.json)"
+        )
+    return list(load_probe_set("paper", path.parent, match["lang"], match["qlang"]).items)

@@ -61,13 +61,20 @@ def summarize(rows: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) 
     if not rows:
         raise DataError("no item-level rows to summarise")
     df = pd.DataFrame(rows)
+    group = GROUP
+    if "options_lang" in df.columns:
+        # mixed-language rows (bridgelab.probes.mixed) are told apart by their options'
+        # language; a matched row's options are in its question's language. Without mixed
+        # rows the table keeps its columns, so earlier summaries stay byte-identical.
+        df["options_lang"] = df["options_lang"].fillna(df["question_lang"])
+        group = [*GROUP, "options_lang"]
     out = []
-    for key, g in df.groupby(GROUP, sort=True, dropna=False):
+    for key, g in df.groupby(group, sort=True, dropna=False):
         lo, hi = bootstrap_mean_ci(g["correct"].to_numpy(), n_boot=n_boot, seed=seed)
         perm = g["perm_correct"].dropna()
         out.append(
             {
-                **dict(zip(GROUP, key)),
+                **dict(zip(group, key)),
                 "n": len(g),
                 "accuracy": g["correct"].mean(),
                 "ci_low": lo,

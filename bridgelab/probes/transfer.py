@@ -21,6 +21,7 @@ import pandas as pd
 
 from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import ConfigError, DataError
+from bridgelab.probes.mixed import is_mixed
 from bridgelab.probes.stats import adjust, bootstrap_mean_ci, mcnemar_exact, paired_bootstrap
 from bridgelab.probes.summary import NULL_FLAG, NULL_SETTING, read_rows
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
@@ -62,11 +63,20 @@ def direction(culture_lang: str, question_lang: str) -> str:
     return f"en->{culture_lang}" if question_lang == culture_lang else f"{culture_lang}->en"
 
 
-def _frame(rows: list[dict[str, Any]], scorer: str, credit: str) -> pd.DataFrame:
+def _kind(df: pd.DataFrame, mixed: bool) -> pd.DataFrame:
+    """The matched rows (options in the question's language), or only the mixed-language rows
+    (docs/CONTRACTS.md: only those carry ``options_lang``); never the two pooled."""
+    if "options_lang" not in df.columns:
+        return df.iloc[:0] if mixed else df
+    flag = df["options_lang"].fillna("").astype(str) != ""
+    return df[flag] if mixed else df[~flag]
+
+
+def _frame(rows: list[dict[str, Any]], scorer: str, credit: str, mixed: bool) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     if df.empty or scorer not in set(df["scorer"]):
         raise DataError(f"no rows of scorer '{scorer}' in the results")
-    df = df[df["scorer"] == scorer].copy()
+    df = _kind(df[df["scorer"] == scorer], mixed).copy()
     if credit == "perm_correct" and df["perm_correct"].isna().any():
         raise DataError("credit=perm_correct needs results scored with permutations=cyclic")
     df["credit"] = df[credit].astype(float)
@@ -126,16 +136,23 @@ def transfer_table(
     n_boot: int = 2000,
     seed: int = 0,
     credit: str = "correct",
+    mixed: bool = False,
 ) -> pd.DataFrame:
     """One row per (culture, direction, treatment, step): the paired transfer estimate.
 
     ``step=None``: every step both settings have (learning curves); otherwise that step only
     (``-1``: the last common step per culture). Adjusted p-values are computed over the rows
     returned for each step, so a direction table is one family.
+
+    ``mixed=True``: the same estimates on the mixed-language items only (question and options
+    in different languages; ``direction`` follows the question's language, ``options_lang``
+    is added), a family of their own; by default those items are left out.
     """
-    df = _frame(results_rows, scorer, credit)
+    df = _frame(results_rows, scorer, credit, mixed)
     out = []
     for (culture, dirn), g in df.groupby(["culture_lang", "direction"], sort=True):
+        # mixed items of one (culture, direction) all have the other side's options language
+        options = {"options_lang": ",".join(sorted(set(g["options_lang"])))} if mixed else {}
         for treatment in treatments:
             tr, ba = g[g["setting"] == treatment], g[g["setting"] == baseline]
             steps = sorted(set(tr["step"]) & set(ba["step"]))
@@ -146,11 +163,13 @@ def transfer_table(
                 if res is None:
                     log.warning("%s %s step %s: no paired items/seeds", culture, dirn, s)
                     continue
-                out.append({"culture": culture, "direction": dirn, "treatment": treatment,
-                            "baseline": baseline, "step": s, "scorer": scorer, **res})  # fmt: skip
+                out.append({"culture": culture, "direction": dirn, **options,
+                            "treatment": treatment, "baseline": baseline, "step": s,
+                            "scorer": scorer, **res})  # fmt: skip
     if not out:
         raise DataError(
-            f"no paired results for settings {list(treatments)} vs '{baseline}' with scorer '{scorer}'"
+            f"no paired {'mixed-language ' if mixed else ''}results for settings "
+            f"{list(treatments)} vs '{baseline}' with scorer '{scorer}'"
         )
     table = pd.DataFrame(out)
     table["p_adjusted"] = np.nan
@@ -158,15 +177,20 @@ def transfer_table(
         table.loc[idx, "p_adjusted"] = adjust(table.loc[idx, "p_value"].tolist(), correction)
     table["correction"] = correction
     table["significant"] = table["p_adjusted"] < alpha
-    return attach_null(table, results_rows, scorer, credit)
+    return attach_null(table, results_rows, scorer, credit, mixed=mixed)
 
 
 def attach_null(
-    table: pd.DataFrame, rows: list[dict[str, Any]], scorer: str, credit: str
+    table: pd.DataFrame,
+    rows: list[dict[str, Any]],
+    scorer: str,
+    credit: str,
+    *,
+    mixed: bool = False,
 ) -> pd.DataFrame:
     """Beside every estimate: the null model's accuracy on the same items, and chance."""
     df = pd.DataFrame(rows)
-    df = df[df["scorer"] == scorer]
+    df = _kind(df[df["scorer"] == scorer], mixed)
     df = df.assign(
         direction=[direction(c, q) for c, q in zip(df["culture_lang"], df["question_lang"])]
     )
@@ -280,15 +304,25 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
               "correction": cfg.correction, "alpha": cfg.alpha}  # fmt: skip
     table = transfer_table(rows, step=cfg.step, **common)
     over_steps = transfer_table(rows, step=None, **common)
-    curves = learning_curves(rows, **kw)
-    forgetting = forgetting_curves(rows, **kw)
+    # the curves group by question language alone: mixed-language rows would pool with the
+    # matched ones there, so they get their own table (transfer_mixed.csv) instead
+    matched = [r for r in rows if not is_mixed(r)]
+    curves = learning_curves(matched, **kw)
+    forgetting = forgetting_curves(matched, **kw)
+    mixed = None
+    if len(matched) < len(rows):
+        mixed = transfer_table(rows, step=cfg.step, mixed=True, **common)
     out = prepare_run_folder(cfg.out_dir, force=force, what="transfer analysis")
     cfg.dump(out / "config.yaml")
     for name, frame in (("transfer", table), ("transfer_curves", over_steps),
-                        ("curves", curves), ("forgetting", forgetting)):  # fmt: skip
+                        ("curves", curves), ("forgetting", forgetting),
+                        *([("transfer_mixed", mixed)] if mixed is not None else [])):  # fmt: skip
         with atomic_path(out / f"{name}.csv") as tmp:
             frame.to_csv(tmp, index=False)
     md = markdown_tables(table)
+    if mixed is not None:
+        md += (f"\nMixed-language items (question and options in different languages): "
+               f"{len(mixed)} estimates in transfer_mixed.csv, not in the tables above.\n")  # fmt: skip
     plot_learning_curves(curves, out, scorer=cfg.scorer)
     plot_transfer(over_steps, out)
     if forgetting.empty:

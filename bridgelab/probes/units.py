@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.config import ProbeConfig
+from bridgelab.probes.mixed import mixed_sets
 from bridgelab.probes.sets import ProbeSet, check_aligned
 from bridgelab.probes.summary import NULL_SETTING
 
@@ -37,14 +38,15 @@ def load_sets(cfg: ProbeConfig) -> list[ProbeSet]:
             for q in sc.question_langs:
                 qlang = lang if q == "native" else q
                 twins[qlang] = sc.load(lang, qlang)
+            mixed = []
+            if sc.mixed and lang != "en":  # an English culture has no native twin to mix
+                # built first: it names the file and the id of an item without a partner
+                mixed = mixed_sets(twins[lang], twins["en"])
             if "en" in twins and lang in twins and lang != "en":
                 check_aligned(twins[lang], twins["en"])
-            sets.extend(twins.values())
+            sets.extend([*twins.values(), *mixed])
     if cfg.limit:
-        sets = [
-            ProbeSet(s.name, s.culture_lang, s.question_lang, s.items[: cfg.limit], s.source)
-            for s in sets
-        ]
+        sets = [replace(s, items=s.items[: cfg.limit]) for s in sets]
     names = [s.name for s in sets]
     if len(set(names)) != len(names):
         raise DataError(f"probe_sets: the same set is listed twice ({names})")

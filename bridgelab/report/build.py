@@ -22,7 +22,10 @@ from bridgelab.config import Config, config_hash, param
 from bridgelab.errors import DataError
 from bridgelab.probes.summary import NULL_SETTING, read_table
 from bridgelab.report.calibration import headline_calibration, section_calibration
+from bridgelab.report.counts import section_exact_counts
+from bridgelab.report.dose import section_dose
 from bridgelab.report.exposure import exposure_tests
+from bridgelab.report.mixed import section_mixed
 from bridgelab.report.plots import plot_loss_curves
 from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
 from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done, mark_done
@@ -40,6 +43,7 @@ class ReportConfig(Config):
     transfer: str | None = param(None, help="`bridgelab transfer` output folder")
     frequency: str | None = param(None, help="frequency-analysis output folder")
     calibrate: str | None = param(None, help="`bridgelab calibrate` output folder")
+    dose: str | None = param(None, help="`bridgelab dose` output folder; unset: no dose section")
     study: str | None = param(None, help="study folder (study.yaml, study.json) for provenance")
     headline_scorer: str = param("paper", help="scorer whose accuracies head the summary tables")
 
@@ -446,9 +450,12 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
         section_grid,
         section_probes,
         section_transfer,
+        section_mixed,
         section_exposure,
         section_calibration,
+        section_dose,
         section_frequency,
+        section_exact_counts,
     ):
         section(w, cfg)
     head = [f"# {cfg.title}", "", *headline_lines(w.headline), ""]
@@ -463,7 +470,8 @@ def run(cfg: ReportConfig, *, force: bool = False) -> Path:
 def _inputs_older_than(cfg: ReportConfig, marker: Path) -> bool:
     """True when no input folder's DONE marker is newer than the report (else rebuild)."""
     stamp = marker.stat().st_mtime
-    for folder in (cfg.pretrain, cfg.grid, cfg.probes, cfg.transfer, cfg.frequency, cfg.calibrate):
+    for folder in (cfg.pretrain, cfg.grid, cfg.probes, cfg.transfer, cfg.frequency, cfg.calibrate,
+                   cfg.dose):  # fmt: skip
         if folder and (Path(folder) / "DONE").is_file():
             if (Path(folder) / "DONE").stat().st_mtime > stamp:
                 return False

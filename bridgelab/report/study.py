@@ -93,6 +93,18 @@ STAGES: tuple[StageSpec, ...] = (
         "transfer estimates, significance, curves",
     ),
     StageSpec(
+        "dose",
+        "bridgelab.dose.config:DoseConfig",
+        "bridgelab.dose:run",
+        "accuracy against document count: fitted curves, thresholds, priority, robustness",
+    ),
+    StageSpec(
+        "count",
+        "bridgelab.count.config:CountConfig",
+        "bridgelab.count:run",
+        "exact answer and subject-answer co-occurrence counts (suffix arrays over token shards)",
+    ),
+    StageSpec(
         "frequency",
         "bridgelab.retrieval.config:FrequencyConfig",
         "bridgelab.retrieval:run",

@@ -134,6 +134,11 @@ class FrequencyConfig(Config):
         help="search every probe in every corpus (default: English plus the probe's own languages)",
     )
     ground_truth: str | None = param(None, help="ground_truth.jsonl for validation")
+    counts: str | None = param(
+        None,
+        help="a finished `bridgelab count` folder: adds exact columns to the density table and "
+        "writes agreement.{csv,md} (judge against exact counts; None: neither)",
+    )
     probe_results: list[str] = param(
         [], help="item-level probe results (JSONL) for the instance-level analysis"
     )

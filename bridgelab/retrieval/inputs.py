@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridgelab.data.records import ProbeItem, read_probes
+from bridgelab.data.records import ProbeItem
 from bridgelab.errors import DataError
+from bridgelab.probes.sets import load_probe_file
 from bridgelab.retrieval.config import FrequencyConfig
 from bridgelab.utils.io import iter_lines
-
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
-PAPER_NAME = re.compile(r"(?P<lang>[a-z]+)-culture-cloze_(?P<qlang>[a-z]+)\.json")
 
 
 def resolve_world(cfg: FrequencyConfig) -> FrequencyConfig:
@@ -32,25 +29,6 @@ def resolve_world(cfg: FrequencyConfig) -> FrequencyConfig:
     if truth is None and (world / "ground_truth.jsonl").is_file():
         truth = str(world / "ground_truth.jsonl")
     return dataclasses.replace(cfg, corpora=corpora, probes=probes, ground_truth=truth)
-
-
-def load_probe_file(path: str | Path) -> list[ProbeItem]:
-    """ProbeItem JSONL, or one of the paper's ``<lang>-culture-cloze_<qlang>.json`` files
-    (read by the probe stage's loader, which gives both languages' items the same ids)."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"probes: {path} does not exist")
-    if path.name.endswith(JSONL_SUFFIXES):
-        return list(read_probes(path))
-    match = PAPER_NAME.fullmatch(path.name)
-    if match is None:
-        raise DataError(
-            f"probes: {path} is neither ProbeItem JSONL nor a paper file "
-            f"(<lang>-culture-cloze_<question lang>.json)"
-        )
-    from bridgelab.probes.sets import load_probe_set
-
-    return list(load_probe_set("paper", path.parent, match["lang"], match["qlang"]).items)
 
 
 @dataclass

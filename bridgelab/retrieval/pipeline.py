@@ -6,7 +6,9 @@ Output folder::
     index/<corpus>/<kind>/      saved BM25 / FAISS indexes (reused when corpus and settings match)
     retrieved/<corpus>.jsonl    {"probe_id", "corpus", "query", "docs": [[doc_id, score], ...]}
     occurrences.jsonl           {"probe_id", "culture", "corpus", "occurrences", "retrieved", "k"}
-    density.{csv,md,png}        cultural density per culture and corpus
+    density.{csv,md,png}        cultural density per culture and corpus (with exact columns
+                                when ``counts`` names a `bridgelab count` folder)
+    agreement.{csv,md}          judge against exact counts (with ``counts``)
     instances.{csv,md,png}      transferred vs all facts (when probe_results are given)
     validation.{csv,md}         against the world's ground truth (when there is one)
     summary.json, DONE
@@ -27,6 +29,7 @@ from bridgelab.errors import DataError
 from bridgelab.retrieval.config import FrequencyConfig, JudgeConfig
 from bridgelab.retrieval.density import density_table, instance_table
 from bridgelab.retrieval.docstore import DocumentStore
+from bridgelab.retrieval.exact import add_exact_columns, agreement_table, read_counts
 from bridgelab.retrieval.inputs import Probe, load_probes, read_item_results, resolve_world
 from bridgelab.retrieval.judges import Judge, JudgeRequest, get_judge
 from bridgelab.retrieval.retrievers import RetrieverFactory
@@ -103,6 +106,8 @@ def plan(cfg: FrequencyConfig) -> list[str]:
     )
     if cfg.ground_truth:
         lines.append(f"validate against {cfg.ground_truth}")
+    if cfg.counts:
+        lines.append(f"exact counts beside the judge from {cfg.counts}")
     if cfg.probe_results:
         lines.append(f"instance analysis with {len(cfg.probe_results)} probe-result file(s)")
     return lines
@@ -110,7 +115,9 @@ def plan(cfg: FrequencyConfig) -> list[str]:
 
 def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
     out = Path(cfg.out_dir)
-    digest = config_hash(cfg)
+    # without exact counts the hash stays what it was before `counts` existed: finished runs
+    # remain finished
+    digest = config_hash(cfg, exclude=() if cfg.counts else ("counts",))
     if is_done(out) and not force and (out / "summary.json").is_file():
         if json.loads((out / "DONE").read_text(encoding="utf-8")).get("config_hash") == digest:
             refuse_if_stale(out, "frequency analysis")
@@ -160,9 +167,17 @@ def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
         judge=judge_name(cfg.judge),
         prompt_version=cfg.judge.prompt_version,
     )
+    agreement = None
+    if cfg.counts:
+        counts = read_counts(cfg.counts)
+        density = add_exact_columns(density, occurrences, counts)
+        agreement = agreement_table(occurrences, counts, truth, k)
+        write_table(agreement, out / "agreement")
     write_table(density, out / "density")
     plot_density(density, out / "density.png")
     summary: dict[str, Any] = {"density": density, "num_judgments": len(requests)}
+    if agreement is not None:
+        summary["agreement"] = agreement
     if cfg.probe_results:
         summary["instances"] = instance_table(
             occurrences,

@@ -77,6 +77,88 @@ class PairMixConfig(Config):
             raise ConfigError("bridge_facts: the shares must be >= 0 and sum to at most 1")
 
 
+@dataclass
+class DoseConfig(Config):
+    """Dose-response facts: each stated in exactly a ladder count of documents per corpus."""
+
+    ladder: list[int] = param(
+        [], help="document counts, ascending (e.g. [0, 1, 2, 4, 8, 16]); empty: no dose facts"
+    )
+    facts_per_cell: int = param(4, help="probed facts per (English count, native count) cell")
+    cross: bool = param(
+        True,
+        help="true: every English count x every native count; false: one corpus at a time, "
+        "the other at 0 (fewer facts)",
+    )
+
+    def validate(self) -> None:
+        _check_ladder(self.ladder, low=0)
+        if self.facts_per_cell < 1:
+            raise ConfigError(f"facts_per_cell: must be >= 1, got {self.facts_per_cell}")
+
+
+@dataclass
+class PriorityConfig(Config):
+    """Conflicting facts (LNewKnow's prioritisation): one value in the English corpus, another
+    value of the same type in the native corpus, at every English count x native count."""
+
+    ladder: list[int] = param(
+        [], help="document counts of each value, ascending, each >= 1; empty: no priority facts"
+    )
+    facts_per_cell: int = param(4, help="probed facts per (English count, native count) cell")
+
+    def validate(self) -> None:
+        _check_ladder(self.ladder, low=1)
+        if self.facts_per_cell < 1:
+            raise ConfigError(f"facts_per_cell: must be >= 1, got {self.facts_per_cell}")
+
+
+ROBUST_CORPORA = ("en", "native", "both")
+
+
+@dataclass
+class RobustConfig(Config):
+    """Facts whose corpus also states a WRONG value (LNewKnow's robustness): ``total``
+    documents split true:wrong by each ratio, in the corpora named."""
+
+    total: int = param(4, help="documents stating the fact (true + wrong) in a noisy corpus")
+    ratios: list[list[int]] = param(
+        [], help="[true, wrong] document counts, each summing to total; empty: no robust facts"
+    )
+    corpora: list[str] = param(
+        ["en", "native"],
+        help="where the noise is: en (the native corpus states nothing), native (English states "
+        "nothing), both (the same ratio in both corpora); one cell per corpus x ratio",
+    )
+    facts_per_cell: int = param(4, help="probed facts per (corpus, ratio) cell")
+
+    def validate(self) -> None:
+        if self.total < 1:
+            raise ConfigError(f"total: must be >= 1, got {self.total}")
+        for i, ratio in enumerate(self.ratios):
+            if len(ratio) != 2 or min(ratio) < 0 or sum(ratio) != self.total:
+                raise ConfigError(
+                    f"ratios[{i}]: expected [true, wrong] >= 0 summing to total "
+                    f"({self.total}), got {ratio}"
+                )
+        if len(set(map(tuple, self.ratios))) != len(self.ratios):
+            raise ConfigError(f"ratios: a ratio is repeated in {self.ratios}")
+        bad = [c for c in self.corpora if c not in ROBUST_CORPORA]
+        if bad or not self.corpora or len(set(self.corpora)) != len(self.corpora):
+            raise ConfigError(
+                f"corpora: expected distinct values among {ROBUST_CORPORA}, got {self.corpora}"
+            )
+        if self.facts_per_cell < 1:
+            raise ConfigError(f"facts_per_cell: must be >= 1, got {self.facts_per_cell}")
+
+
+def _check_ladder(ladder: list[int], *, low: int) -> None:
+    if any(n < low for n in ladder):
+        raise ConfigError(f"ladder: every count must be >= {low}, got {ladder}")
+    if any(a >= b for a, b in zip(ladder, ladder[1:])):
+        raise ConfigError(f"ladder: counts must be strictly ascending, got {ladder}")
+
+
 def _default_languages() -> dict[str, LanguageConfig]:
     return {lang: LanguageConfig() for lang in TARGET_LANGS}
 
@@ -88,7 +170,11 @@ class SynthConfig(Config):
     languages: dict[str, LanguageConfig] = param(
         _default_languages(), help=f"per target language (any of {', '.join(TARGET_LANGS)})"
     )
-    facts_per_culture: int = param(8, help="probed facts per culture (relations cycle)")
+    facts_per_culture: int = param(
+        8,
+        help="probed facts per culture (relations cycle); with a design (dose, priority, robust) "
+        "the design sets the target languages' probed facts instead",
+    )
     bridge_facts_per_culture: int = param(
         4, help="extra, never probed facts per culture, stated only in parallel pairs"
     )
@@ -113,12 +199,33 @@ class SynthConfig(Config):
         "of the language's script (bridgelab.data.clone); with a tokenizer built with the same "
         "`clone_script`, a token-level clone",
     )
+    dose: DoseConfig = param(
+        DoseConfig(),
+        help="dose-response design: replaces exposure, en_mentions and native_mentions for the "
+        "target languages' probed facts (docs/synth.md)",
+    )
+    priority: PriorityConfig = param(
+        PriorityConfig(), help="conflicting values across corpora (design; docs/synth.md)"
+    )
+    robust: RobustConfig = param(
+        RobustConfig(), help="wrong values in a share of a fact's documents (design)"
+    )
+
+    def designs_on(self) -> bool:
+        """Whether any design states the target languages' probed facts."""
+        return bool(self.dose.ladder or self.priority.ladder or self.robust.ratios)
 
     def unused_keys(self) -> tuple[str, ...]:
         """Config keys left out of world.json and the world hash while unused, so that a world
         that does not use them stays byte-identical to worlds made before they existed."""
         keys = () if self.en_cultures else ("en_cultures", "en_culture_mentions")
-        return keys if self.clones else (*keys, "clones")
+        keys = keys if self.clones else (*keys, "clones")
+        off = (
+            ("dose", not self.dose.ladder),
+            ("priority", not self.priority.ladder),
+            ("robust", not self.robust.ratios),
+        )
+        return (*keys, *(key for key, unused in off if unused))
 
     def validate(self) -> None:
         super().validate()
@@ -157,6 +264,12 @@ class SynthConfig(Config):
         if len(lo_hi) != 2 or not 1 <= lo_hi[0] <= lo_hi[1]:
             raise ConfigError(
                 f"filler_sentences: expected [min, max] with 1 <= min <= max, got {lo_hi}"
+            )
+        if self.designs_on() and self.pair_mix.probed_facts > 0:
+            # a pair stating a probed fact would add statements that no count records
+            raise ConfigError(
+                "pair_mix.probed_facts: must be 0 with a design (dose, priority, robust), "
+                f"got {self.pair_mix.probed_facts}"
             )
         if not self.probe_template_in_docs and any(len(r.templates) < 2 for r in RELATIONS):
             raise ConfigError("probe_template_in_docs: every relation needs a second template")

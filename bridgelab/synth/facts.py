@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.designs import Cell, Statement, deal_cells, exposure_label
 from bridgelab.synth.lexicon import NAME_CONSONANTS, NAME_VOWELS
 from bridgelab.synth.vocab import RELATIONS, VALUE_SETS, Relation
 
@@ -27,10 +28,17 @@ class Fact:
     object: str  # a value of relation.value_type
     probed: bool
     exposure: str  # both | en_only | native_only | unseen | pairs_only
+    design: str | None = None  # dose | priority | robust (designs.py); None: ordinary
+    other: str | None = None  # priority: the native corpus's value; robust: the wrong value
+    statements: tuple[Statement, ...] = ()  # a design fact's (corpus, value, documents)
 
     def counts(self, cfg: SynthConfig) -> dict[str, int]:
-        """How many documents of each corpus state this fact (by construction)."""
+        """How many documents of each corpus state this fact's TRUE object (by construction)."""
         counts = {"en": 0, **{lang: 0 for lang in cfg.languages}}
+        if self.design is not None:
+            for corpus, value, n in self.statements:
+                counts[corpus] += n if value == self.object else 0
+            return counts
         if self.culture.lang == "en":
             # an English culture is native to the English corpus and stated nowhere else
             if self.exposure == "en_only":
@@ -42,6 +50,12 @@ class Fact:
         if self.exposure in ("both", "native_only"):
             counts[self.culture.lang] = lc.native_mentions
         return counts
+
+    def mentions(self, cfg: SynthConfig, corpus: str) -> int:
+        """Documents of ``corpus`` that state this fact, whatever value they give."""
+        if self.design is None:
+            return self.counts(cfg)[corpus]
+        return sum(n for c, _, n in self.statements if c == corpus)
 
 
 class NameMaker:
@@ -93,29 +107,54 @@ def make_cultures_and_facts(cfg: SynthConfig) -> tuple[list[Culture], list[Fact]
     # them every world made with en_cultures = 0) do not change
     slots = [(x, i) for x in sorted(cfg.languages) for i in range(cfg.languages[x].cultures)]
     slots += [("en", i) for i in range(cfg.en_cultures)]
+    # a design deals its cells to the target languages' cultures instead of exposure shares
+    dealt = {x: deal_cells(cfg, x) for x in cfg.languages} if cfg.designs_on() else {}
     for lang, ci in slots:
         culture = Culture(f"{lang}-c{ci}", names(), lang)
         cultures.append(culture)
-        n_probed = cfg.facts_per_culture
-        exposures = apportion(_exposure_weights(cfg, lang), n_probed, rng)
+        cells: list[Cell] | None = dealt[lang][ci] if lang in dealt else None
+        if cells is not None:
+            n_probed = len(cells)
+            exposures = [c.design for c in cells]
+        else:
+            n_probed = cfg.facts_per_culture
+            exposures = apportion(_exposure_weights(cfg, lang), n_probed, rng)
         if lang != "en":  # an English culture has no parallel pairs, so no pair-only facts
             exposures += ["pairs_only"] * cfg.bridge_facts_per_culture
         # start the relation cycle at a seeded offset so small worlds still vary
         offset = rng.randrange(len(RELATIONS))
         for fi, exposure in enumerate(exposures):
             relation = RELATIONS[(offset + fi) % len(RELATIONS)]
-            facts.append(
-                Fact(
-                    id=f"{culture.id}-f{fi:02d}",
-                    culture=culture,
-                    relation=relation,
-                    subject=names(),
-                    object=rng.choice(VALUE_SETS[relation.value_type]),
-                    probed=fi < n_probed,
-                    exposure=exposure,
-                )
+            fact = Fact(
+                id=f"{culture.id}-f{fi:02d}",
+                culture=culture,
+                relation=relation,
+                subject=names(),
+                object=rng.choice(VALUE_SETS[relation.value_type]),
+                probed=fi < n_probed,
+                exposure=exposure,
             )
+            if cells is not None and fi < n_probed:
+                fact = _design_fact(fact, cells[fi], rng)
+            facts.append(fact)
     return cultures, facts
+
+
+def _design_fact(fact: Fact, cell: Cell, rng: random.Random) -> Fact:
+    """``fact`` stated as ``cell`` says; the other value (priority, robust) is drawn from the
+    same type and differs from the object."""
+    other = None
+    if cell.design != "dose":
+        values = VALUE_SETS[fact.relation.value_type]
+        other = rng.choice([v for v in values if v != fact.object])
+    statements = cell.resolve(fact.culture.lang, fact.object, other)
+    return replace(
+        fact,
+        design=cell.design,
+        other=other,
+        statements=statements,
+        exposure=exposure_label(statements, fact.culture.lang),
+    )
 
 
 def distribute_mentions(

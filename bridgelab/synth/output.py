@@ -11,6 +11,7 @@ from typing import Any
 from bridgelab.data.records import read_jsonl_records, write_records
 from bridgelab.errors import DataError, RunFolderError
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.designs import design_cells, plan_lines, totals
 from bridgelab.synth.vocab import FILLER_INTRO
 from bridgelab.synth.world import generate, world_hash
 from bridgelab.utils.io import (
@@ -115,12 +116,27 @@ def plan(cfg: SynthConfig) -> list[str]:
     share_native = (weights["both"] + weights["native_only"]) / sum(weights.values())
     lines = [f"write to {cfg.out_dir} (seed {cfg.seed})"]
     cultures = sum(lc.cultures for lc in cfg.languages.values())
-    lines.append(
-        f"{cultures} cultures, {probed} probed + {cfg.bridge_facts_per_culture} pair-only facts each"
-    )
-    en_mentions = sum(
-        lc.cultures * probed * share_en * lc.en_mentions for lc in cfg.languages.values()
-    )
+    if cfg.designs_on():
+        # a design fixes each target language's probed facts and their statements exactly
+        per_lang, en_per_lang, native_per_lang = totals(design_cells(cfg))
+        lines.append(
+            f"{cultures} cultures, {per_lang} design facts per language (dealt over its "
+            f"cultures; they replace exposure, en_mentions and native_mentions) + "
+            f"{cfg.bridge_facts_per_culture} pair-only facts per culture"
+        )
+        lines += plan_lines(cfg)
+    else:
+        lines.append(
+            f"{cultures} cultures, {probed} probed + {cfg.bridge_facts_per_culture} pair-only "
+            "facts each"
+        )
+    langs = [lc for lc in cfg.languages.values() if lc.cultures]
+    if cfg.designs_on():
+        en_mentions = float(en_per_lang * len(langs))
+    else:
+        en_mentions = sum(
+            lc.cultures * probed * share_en * lc.en_mentions for lc in cfg.languages.values()
+        )
     share_seen = 1 - weights["unseen"] / sum(weights.values())  # of an English culture's facts
     en_mentions += cfg.en_cultures * probed * share_seen * cfg.en_culture_mentions
     en_docs = math.ceil(
@@ -132,11 +148,14 @@ def plan(cfg: SynthConfig) -> list[str]:
     )
     for lang, lc in sorted(cfg.languages.items()):
         mentions = lc.cultures * probed * share_native * lc.native_mentions
+        items = lc.cultures * probed
+        if cfg.designs_on():
+            mentions, items = (native_per_lang, per_lang) if lc.cultures else (0, 0)
         docs = math.ceil(lc.filler_words / words_per_filler_doc + mentions / cfg.facts_per_doc)
         lines.append(
             f"corpora/{lang}.jsonl: ~{docs} documents, ~{lc.filler_words + 8 * mentions:,.0f} "
             f"words (~{mentions:.0f} fact mentions); parallel/en-{lang}.jsonl: {lc.pairs} pairs; "
-            f"probes/{lang}.en.jsonl + {lang}.{lang}.jsonl: {lc.cultures * probed} items each"
+            f"probes/{lang}.en.jsonl + {lang}.{lang}.jsonl: {items} items each"
         )
     if cfg.en_cultures:
         lines.append(

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from bridgelab.config import config_hash
 from bridgelab.data.records import BLANK, Document, ParallelPair, ProbeItem
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.designs import value_queues
 from bridgelab.synth.facts import (
     Culture,
     Fact,
@@ -57,6 +58,8 @@ class World:
     probes: dict[tuple[str, str], list[ProbeItem]] = field(default_factory=dict)
     doc_ids: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # fact -> corpus -> ids
     pair_ids: dict[str, list[str]] = field(default_factory=dict)  # fact -> pairs stating it
+    # design facts only: fact -> corpus -> value -> ids (doc_ids keeps the true object's)
+    doc_ids_by_value: dict[str, dict[str, dict[str, list[str]]]] = field(default_factory=dict)
 
     def render_fact(self, fact: Fact, lang: str, template: str, value: str | None = None) -> str:
         return self.lexicons[lang].render(
@@ -94,7 +97,26 @@ class World:
                     "pair_ids": list(self.pair_ids.get(fact.id, [])),
                 }
             )
+            if fact.design is not None:
+                rows[-1].update(self._design_keys(fact))
         return rows
+
+    def _design_keys(self, fact: Fact) -> dict[str, Any]:
+        """The ground-truth keys of a design fact (docs/CONTRACTS.md): every statement of the
+        fact's cell, zeros included, with the documents that carry it."""
+        by_value = self.doc_ids_by_value.get(fact.id, {})
+        statements: dict[str, dict[str, int]] = {}
+        doc_ids: dict[str, dict[str, list[str]]] = {}
+        for corpus, value, _ in fact.statements:
+            ids = list(by_value.get(corpus, {}).get(value, []))
+            statements.setdefault(corpus, {})[value] = len(ids)
+            doc_ids.setdefault(corpus, {})[value] = ids
+        keys: dict[str, Any] = {"design": fact.design}
+        if fact.design == "priority":
+            keys["alt_object"] = fact.other
+        elif fact.design == "robust":
+            keys["wrong_object"] = fact.other
+        return {**keys, "statements": statements, "doc_ids_by_value": doc_ids}
 
     def summary(self) -> dict[str, Any]:
         """world.json: the config, cultures, facts with their names in every language, lexicons."""
@@ -125,6 +147,7 @@ class World:
                     "object": f.object,
                     "probed": f.probed,
                     "exposure": f.exposure,
+                    **({"design": f.design, "other": f.other} if f.design else {}),
                     "subject_names": {t: self.lexicons[t].name(f.subject) for t in targets},
                     "object_words": {t: self.lexicons[t].word(f.object) for t in targets},
                 }
@@ -164,18 +187,25 @@ def _corpus(world: World, lang: str) -> None:
     cfg = world.config
     rng = random.Random(f"{cfg.seed}:corpus:{lang}")
     lex = world.lexicons[lang]
-    texts: list[tuple[str, list[Fact]]] = []
+    # (text, [(fact, value stated)]); value None: the fact's object
+    texts: list[tuple[str, list[tuple[Fact, str | None]]]] = []
+    # a separate stream, used only by design facts, so ordinary worlds draw exactly as before
+    value_rng = random.Random(f"{cfg.seed}:values:{lang}")
     for culture in world.cultures:
         if lang != "en" and culture.lang != lang:
             continue
         facts = [f for f in world.facts if f.culture is culture]
-        counts = {f.id: f.counts(cfg)[lang] for f in facts}
+        counts = {f.id: f.mentions(cfg, lang) for f in facts}
+        # each design fact's values, one per document that states it (robust: true and wrong)
+        queues = value_queues(facts, lang, value_rng)
         for doc_facts in distribute_mentions(facts, counts, cfg.facts_per_doc, rng):
+            stated = [(f, queues[f.id].pop() if f.id in queues else None) for f in doc_facts]
             intro = lex.render(rng.choice(CULTURE_INTROS), names={"c": culture.name})
             body = [
-                world.render_fact(f, lang, rng.choice(world.doc_templates(f))) for f in doc_facts
+                world.render_fact(f, lang, rng.choice(world.doc_templates(f)), value=v)
+                for f, v in stated
             ]
-            texts.append((lex.join([intro, *body]), doc_facts))
+            texts.append((lex.join([intro, *body]), stated))
     budget = cfg.en_filler_words if lang == "en" else cfg.languages[lang].filler_words
     lo, hi = cfg.filler_sentences
     with tqdm(total=budget, desc=f"synth {lang} filler", unit="word", leave=False) as bar:
@@ -192,10 +222,15 @@ def _corpus(world: World, lang: str) -> None:
             bar.update(added)
     rng.shuffle(texts)
     docs = []
-    for i, (text, doc_facts) in enumerate(texts):
+    for i, (text, stated) in enumerate(texts):
         doc = Document(id=f"{lang}-{i:06d}", lang=lang, text=text, source="synth")
         docs.append(doc)
-        for fact in doc_facts:
+        for fact, value in stated:
+            if fact.design is not None:
+                by_value = world.doc_ids_by_value.setdefault(fact.id, {}).setdefault(lang, {})
+                by_value.setdefault(value, []).append(doc.id)
+                if value != fact.object:  # doc_ids / counts: the true object's documents
+                    continue
             world.doc_ids.setdefault(fact.id, {}).setdefault(lang, []).append(doc.id)
     world.documents[lang] = docs
 
@@ -253,7 +288,13 @@ def _probes(world: World, lang: str) -> None:
     qlangs = (("en", english),) if lang == "en" else (("en", english), (lang, native))
     for fact, pos in zip(facts, positions):
         others = [v for v in VALUE_SETS[fact.relation.value_type] if v != fact.object]
-        options = rng.sample(others, NUM_OPTIONS - 1)
+        if fact.other is None:
+            options = rng.sample(others, NUM_OPTIONS - 1)
+        else:
+            # priority / robust: the competing value is always an option, at a seeded place
+            rest = [v for v in others if v != fact.other]
+            options = rng.sample(rest, NUM_OPTIONS - 2)
+            options.insert(rng.randrange(NUM_OPTIONS - 1), fact.other)
         options.insert(pos, fact.object)
         for qlang, out in qlangs:
             lex = world.lexicons[qlang]
@@ -291,4 +332,8 @@ def generate(cfg: SynthConfig) -> World:
     for ids in world.doc_ids.values():
         for corpus in ids:
             ids[corpus].sort()
+    for by_corpus in world.doc_ids_by_value.values():
+        for by_value in by_corpus.values():
+            for ids in by_value.values():
+                ids.sort()
     return world

@@ -46,6 +46,8 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "CalibrateConfig": ("world", "tokenizer", "checkpoint", "grid"),
     "ProbeConfig": ("grid", "checkpoints", "probe_sets"),
     "TransferConfig": ("results",),
+    "DoseConfig": ("world", "results"),
+    "CountConfig": ("world", "corpora", "tokenizer", "probes"),
     # the judgment store is a cache keyed by (judge, prompt, probe, document), not an input
     "FrequencyConfig": (
         "world",
@@ -54,6 +56,7 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
         "probes",
         "ground_truth",
         "probe_results",
+        "counts",
     ),  # fmt: skip
     "ReportConfig": (
         "world",
@@ -63,6 +66,7 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
         "transfer",
         "frequency",
         "calibrate",
+        "dose",
     ),  # fmt: skip
 }
 ROOT_FIELD = {"TokenizerConfig": "data_root", "PrepareConfig": "data_root"}

@@ -1,0 +1,44 @@
+"""CSV (full precision) and Markdown (rounded) tables, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+from bridgelab.utils.io import atomic_write_text
+
+Row = dict[str, Any]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.3g}" if value and abs(value) < 1e-3 else f"{value:.4g}"
+    return str(value)
+
+
+def markdown(rows: list[Row]) -> str:
+    if not rows:
+        return "(no rows)\n"
+    cols = list(dict.fromkeys(c for r in rows for c in r))
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(rows: list[Row], stem: Path) -> None:
+    """``stem.csv`` and ``stem.md``; columns are the union of the rows' keys, in order."""
+    buf = io.StringIO()
+    if rows:
+        cols = list(dict.fromkeys(c for r in rows for c in r))
+        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    atomic_write_text(stem.with_suffix(".csv"), buf.getvalue())
+    atomic_write_text(stem.with_suffix(".md"), markdown(rows))

@@ -1,0 +1,12 @@
+"""Subcommands of the dose-response stage (light: no heavy import here)."""
+
+from bridgelab.stage import Command
+
+COMMANDS = [
+    Command(
+        "dose",
+        "accuracy against how often the world stated each fact: fitted curves, half-known thresholds, "
+        "transfer per source count, priority and robustness tables",
+        "bridgelab.dose.stage",
+    ),
+]
