@@ -108,7 +108,10 @@ def _check(items, out) -> list[str]:
         a, b = out[f"{fam} (shared prefix)"], out[f"{fam} (unshared)"]
         same = sum((x.pred, x.correct) == (y.pred, y.correct) for x, y in zip(a, b))
         worst = max(abs(s - t) for x, y in zip(a, b) for s, t in zip(x.scores, y.scores))
-        if same != len(items) or worst > 1e-4:
+        # float32 sums over 151,936-entry log-sum-exps differ in their last digits between the
+        # two orders of summation (up to ~1e-4 on a summed option score): only a larger gap, or
+        # any item-level difference, means a different computation
+        if same != len(items) or worst > 1e-3:
             raise SystemExit(
                 f"{fam}: shared and unshared differ ({same}/{len(items)}, {worst:.2g})"
             )
