@@ -60,7 +60,6 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="ab_pretrain_"))
     total = args.steps + args.warmup
     tok, shards = make_inputs(root / "data", num_docs=total * 16 * 129 // 45 + 200, num_words=4000)
-    resolve_device("cpu")
     init_distributed(resolve_device("cpu"))
     a = side(root / "a", tok, shards, total, args.a, args.preset)
     b = side(root / "b", tok, shards, total, args.b, args.preset)

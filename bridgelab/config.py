@@ -243,3 +243,16 @@ def config_hash(cfg: Config, *, exclude: tuple[str, ...] = ()) -> str:
 
 
 __all__ = ["Config", "param", "apply_override", "config_hash"]
+
+
+def check_corpus_selection(cfg: Any) -> None:
+    """The corpus keys shared by the stages that read a world's or a user's corpora
+    (``world``, ``corpora``, ``corpus_langs``, ``probes``): what must be given, and that every
+    language names a corpus."""
+    if not cfg.world and not cfg.corpora:
+        raise ConfigError("corpora: name at least one corpus (or give a world)")
+    if not cfg.world and not cfg.probes:
+        raise ConfigError("probes: name at least one probe file (or give a world)")
+    unknown = sorted(set(cfg.corpus_langs) - set(cfg.corpora))
+    if unknown:
+        raise ConfigError(f"corpus_langs.{unknown[0]}: not a corpus")

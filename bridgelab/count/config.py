@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridgelab.config import Config, param
+from bridgelab.config import Config, check_corpus_selection, param
 from bridgelab.errors import ConfigError
 
 
@@ -41,12 +41,6 @@ class CountConfig(Config):
 
     def validate(self) -> None:
         super().validate()
-        if not self.world and not self.corpora:
-            raise ConfigError("corpora: name at least one corpus (or give a world)")
-        if not self.world and not self.probes:
-            raise ConfigError("probes: name at least one probe file (or give a world)")
-        unknown = sorted(set(self.corpus_langs) - set(self.corpora))
-        if unknown:
-            raise ConfigError(f"corpus_langs.{unknown[0]}: not a corpus")
+        check_corpus_selection(self)
         if self.shard_docs < 1:
             raise ConfigError("shard_docs: must be at least 1")

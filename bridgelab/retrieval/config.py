@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bridgelab.config import Config, param
+from bridgelab.config import Config, check_corpus_selection, param
 from bridgelab.errors import ConfigError
 
 # Versioned judge prompts. A new wording gets a new key: the judgment store is keyed by the
@@ -157,10 +157,4 @@ class FrequencyConfig(Config):
 
     def validate(self) -> None:
         super().validate()
-        if not self.world and not self.corpora:
-            raise ConfigError("corpora: name at least one corpus (or give a world)")
-        if not self.world and not self.probes:
-            raise ConfigError("probes: name at least one probe file (or give a world)")
-        unknown = sorted(set(self.corpus_langs) - set(self.corpora))
-        if unknown:
-            raise ConfigError(f"corpus_langs.{unknown[0]}: not a corpus")
+        check_corpus_selection(self)
