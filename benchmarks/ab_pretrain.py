@@ -2,7 +2,7 @@
 
 On a shared machine the load moves minute to minute; interleaving single steps makes both
 configurations see the same load, so their ratio is trustworthy where absolute numbers are not.
-Each side is built exactly as ``bridgelab.pretrain.run`` builds it (model, loss, compile,
+Each side is built exactly as ``bridgelab.pretrain.trainer.run`` builds it (model, loss, compile,
 DeepSpeed engine, AdamW); the step is the trainer's.
 
     python benchmarks/ab_pretrain.py --a model.loss=checkpointed --b model.loss=fused

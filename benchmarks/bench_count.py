@@ -30,11 +30,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.count.boundary import BOUNDARY, EdgeTable, needs_check  # noqa: E402
 from bridgelab.count.index import CorpusIndex, build_index  # noqa: E402
 from bridgelab.count.inputs import probe_queries  # noqa: E402
 from bridgelab.count.variants import token_variants  # noqa: E402
-from bridgelab.data.shards import TokenCorpus  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(default_data))
     parser.add_argument("--work", type=Path, default=None, help="keep tokenizer/shards here")
     args = parser.parse_args()
-    from bridgelab.data.tokenizer import load_tokenizer
+    from bridgelab.contracts.tokenizer import load_tokenizer
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_count."))
     tok_dir, shard_dir, prepare_s = prepare(args.data, work)

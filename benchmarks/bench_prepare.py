@@ -4,7 +4,7 @@ All three sides use the same tokenizer (the paper's Qwen tokenizer, built from t
 ``qwen.tiktoken``) on the same documents (the shared samples of all five study languages), in
 one process, interleaved, best of ``--repeats``:
 
-- bridgelab: :func:`bridgelab.data.prepare.write_documents_to_shards` (tokenize, append EOS,
+- bridgelab: :func:`bridgelab.contracts.shards.write_documents_to_shards` (tokenize, append EOS,
   pack into uint32 shards with their index files, written atomically);
 - datasets: ``Dataset.from_dict(...).map(tokenizer, batched=True)`` then the same packing
   (concatenate with EOS, write one flat array): the usual Hugging Face recipe;
@@ -31,9 +31,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from bridgelab.data.prepare import write_documents_to_shards  # noqa: E402
+from bridgelab.contracts.shards import write_documents_to_shards
+from bridgelab.contracts.tokenizer import load_tokenizer
 from bridgelab.data.sources import read_mono  # noqa: E402
-from bridgelab.data.tokenizer import TokenizerConfig, load_tokenizer, run  # noqa: E402
+from bridgelab.data.tokenizer import TokenizerConfig, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bridgelab.data.shards import TokenCorpus
-from bridgelab.pretrain import run
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.pretrain.config import ModelConfig, PretrainConfig
 from bridgelab.pretrain.data_order import StepOrder
 from bridgelab.pretrain.metrics import read_metrics
@@ -40,6 +39,7 @@ from bridgelab.pretrain.model import (
     qwen2_config,
 )
 from bridgelab.pretrain.synthetic import make_inputs
+from bridgelab.pretrain.trainer import run
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pretrain.md"
 
@@ -155,7 +155,7 @@ def main() -> None:
 def interleaved(args: argparse.Namespace, root: Path) -> dict[str, list[float]]:
     """Per-step times of both trainers in ONE process, steps alternating: the HF Trainer's loop
     runs, and after each of its steps a callback runs one bridgelab step (the DeepSpeed engine
-    built as ``bridgelab.pretrain.run`` builds it). Both then see the same load, step by step."""
+    built as ``bridgelab.pretrain.trainer.run`` builds it). Both then see the same load, step by step."""
     from ab_pretrain import side
     from transformers import Trainer, TrainerCallback, TrainingArguments
 

@@ -24,9 +24,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch  # noqa: E402
 
-from bridgelab.data.records import ProbeItem  # noqa: E402
+from bridgelab.contracts.probe_sets import load_paper_set
+from bridgelab.contracts.records import ProbeItem
 from bridgelab.probes.scoring import ScorePolicy, context_before_blank, score_items  # noqa: E402
-from bridgelab.probes.sets import load_paper_set  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "probes.md"
 

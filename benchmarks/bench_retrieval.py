@@ -45,8 +45,8 @@ K = 50
 
 
 def make_world(folder: Path) -> Path:
-    from bridgelab.synth import run
     from bridgelab.synth.config import SynthConfig
+    from bridgelab.synth.output import run
 
     return run(SynthConfig.load(REPO / "configs/synth/demo.yaml", [f"out_dir={folder}"]))
 

@@ -32,8 +32,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from bench_probes import run_hflm_loglikelihood  # noqa: E402  (the same peer call)
 
+from bridgelab.contracts.probe_sets import PAPER_LANGS, load_paper_set
 from bridgelab.probes.scoring import ScorePolicy, score_items  # noqa: E402
-from bridgelab.probes.sets import PAPER_LANGS, load_paper_set  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scorers.md"
 

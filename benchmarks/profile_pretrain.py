@@ -1,6 +1,6 @@
 """Where one `bridgelab pretrain` step spends its time (CPU), by phase and by operator.
 
-Builds the engine exactly as ``bridgelab.pretrain.run`` does (same model, DeepSpeed engine,
+Builds the engine exactly as ``bridgelab.pretrain.trainer.run`` does (same model, DeepSpeed engine,
 AdamW, data order) on synthetic shards, times each phase of the training step with
 ``perf_counter`` and runs ``torch.profiler`` over a few steps. The phases are the ones
 ``trainer._train`` runs: batch loading, forward, backward, ``engine.step`` (clip + AdamW +

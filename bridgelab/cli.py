@@ -1,8 +1,9 @@
 """The `bridgelab` command: one subcommand per stage.
 
-Subcommands are declared in each stage package's light ``commands.py`` (a list of
-:class:`~bridgelab.stage.Command`), so ``bridgelab --help`` imports no torch and every stage's
-heavy imports happen only when that stage runs.
+Subcommands are declared in each package's light ``commands.py`` (a list of
+:class:`~bridgelab.stage.Stage` and :class:`~bridgelab.stage.Command`), so ``bridgelab --help``
+imports no torch and every stage's heavy imports happen only when that stage runs. Every stage
+runs through the one wrapper :func:`bridgelab.stage.run_stage`.
 """
 
 from __future__ import annotations
@@ -13,23 +14,15 @@ import logging
 import sys
 
 from bridgelab import __version__
-from bridgelab.errors import BridgelabError
-from bridgelab.stage import Command, describe_config
-
-STAGE_PACKAGES = ("synth", "data", "pretrain", "cpt", "calibrate", "probes", "dose", "count", "retrieval", "report", "slurm")  # fmt: skip
-
-
-def all_commands() -> list[Command]:
-    commands: list[Command] = []
-    for pkg in STAGE_PACKAGES:
-        try:
-            mod = importlib.import_module(f"bridgelab.{pkg}.commands")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"bridgelab.{pkg}.commands":
-                continue
-            raise
-        commands.extend(mod.COMMANDS)
-    return commands
+from bridgelab.errors import EXIT_STOPPED, BridgelabError, Stopped
+from bridgelab.stage import (
+    Command,
+    Stage,
+    all_commands,
+    configure_stage,
+    describe_config,
+    run_stage,
+)
 
 
 def build_parser(commands: list[Command], selected: str | None) -> argparse.ArgumentParser:
@@ -44,8 +37,11 @@ def build_parser(commands: list[Command], selected: str | None) -> argparse.Argu
     for cmd in commands:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         if cmd.name == selected:
-            importlib.import_module(cmd.module).configure(p)
-            describe_config(p, cmd.name)  # presets and --keys in the stage's --help
+            if isinstance(cmd, Stage):
+                configure_stage(p, cmd)
+            else:
+                importlib.import_module(cmd.module).configure(p)
+            describe_config(p, cmd)  # presets and --keys in the command's --help
     return parser
 
 
@@ -74,12 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    module = importlib.import_module(names[args.command].module)
+    cmd = names[args.command]
     try:
-        return int(module.main(args) or 0)
+        if isinstance(cmd, Stage):
+            return run_stage(cmd, args)
+        return int(importlib.import_module(cmd.module).main(args) or 0)
     except BridgelabError as exc:
         print(f"bridgelab {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Stopped as exc:
+        # one line and EX_TEMPFAIL, so SLURM requeue logic (slurm/*.sbatch) works through
+        # every command that trains: pretrain, grid, study
+        print(f"bridgelab {args.command}: {exc}; run the same command to resume", file=sys.stderr)
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":

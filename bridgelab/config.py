@@ -96,6 +96,23 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     raise TypeError(f"unsupported config annotation {tp!r} for key '{key}'")
 
 
+# The top-level key by which a YAML names its config class (``schema: GridConfig``): presets are
+# listed per command by it, and a file given to the wrong command fails on it, not on a key.
+SCHEMA_KEY = "schema"
+
+
+def yaml_schema(path: str | Path) -> str:
+    """The config class name a YAML file declares with its top-level ``schema`` key."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get(SCHEMA_KEY), str):
+        raise ConfigError(f"{path}: no top-level '{SCHEMA_KEY}: <ConfigClass>' key")
+    return data[SCHEMA_KEY]
+
+
 @dataclasses.dataclass
 class Config:
     """Base of every stage config: YAML in, validated dataclass out, YAML back."""
@@ -148,9 +165,10 @@ class Config:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
 
     def dump(self, path: str | Path) -> None:
+        """Write the config as YAML that names its schema (``schema: <ClassName>`` first)."""
         from bridgelab.utils.io import atomic_write_text
 
-        atomic_write_text(Path(path), self.to_yaml())
+        atomic_write_text(Path(path), f"{SCHEMA_KEY}: {type(self).__name__}\n{self.to_yaml()}")
 
     @classmethod
     def load(cls: type[T], path: str | Path | None, overrides: list[str] | None = None) -> T:
@@ -169,6 +187,12 @@ class Config:
             data = loaded or {}
             if not isinstance(data, dict):
                 raise ConfigError(f"{path}: the top level must be a mapping")
+            named = data.pop(SCHEMA_KEY, None)
+            if named is not None and named != cls.__name__:
+                raise ConfigError(
+                    f"{path}: {SCHEMA_KEY}: the file is a {named}, but this command reads a "
+                    f"{cls.__name__}"
+                )
         for item in overrides or []:
             apply_override(data, item, cls)
         if overrides:

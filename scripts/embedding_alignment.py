@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from bridgelab.calibrate.alignment import embedding_report
 from bridgelab.errors import BridgelabError
-from bridgelab.synth.alignment import embedding_report
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ def sample_data() -> Path:
 @pytest.fixture(scope="session")
 def tiny_study(tmp_path_factory) -> Path:
     """`bridgelab study` on configs/study/tiny.yaml, once per test session (about a minute)."""
-    from bridgelab.report.study import StudyConfig, run_study
+    from bridgelab.study.runner import StudyConfig, run_study
 
     out = tmp_path_factory.mktemp("study") / "tiny"
     cwd = os.getcwd()

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import torch
 
+from bridgelab.calibrate.alignment import procrustes_p1, sentence_retrieval, swap_test
 from bridgelab.calibrate.config import CalibrateConfig
 from bridgelab.calibrate.oracle import OracleFamily
-from bridgelab.data.clone import id_map
+from bridgelab.contracts.clone import id_map
 from bridgelab.errors import ConfigError
-from bridgelab.synth.alignment import procrustes_p1, sentence_retrieval, swap_test
 
 
 def _space(n: int = 200, d: int = 32, seed: int = 0) -> torch.Tensor:
@@ -50,6 +50,7 @@ def oracle_model(tiny_study: Path):
     return load_model(ckpt, device="cpu"), tok
 
 
+@pytest.mark.slow
 def test_swap_and_retrieval_read_the_oracle_as_english(oracle_model):
     model, tok = oracle_model
     pairs = id_map(tok, "Yi")
@@ -61,7 +62,7 @@ def test_swap_and_retrieval_read_the_oracle_as_english(oracle_model):
         oracle = swap_test(model, seqs, pairs)
         assert oracle["loss_swap"] == pytest.approx(oracle["loss_en"], abs=1e-5)
         assert oracle["score"] == pytest.approx(1.0, abs=1e-4)
-        from bridgelab.data.clone import clone_text
+        from bridgelab.contracts.clone import clone_text
 
         sr = sentence_retrieval(model, tok, texts, [clone_text(t, "Yi") for t in texts])
         assert sr["p1_en_to_x"] == sr["p1_x_to_en"] == 1.0

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridgelab.cli import all_commands, build_parser, main
-from bridgelab.stage import COMMAND_CONFIGS, config_keys, preset_schema, presets_for
+from bridgelab.cli import build_parser, main
+from bridgelab.stage import all_commands, command_configs, config_keys, preset_schema, presets_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,19 +39,20 @@ def test_help_lists_the_presets_of_the_command_only(capsys):
 
 
 def test_every_config_command_gets_keys_and_presets():
-    """A command that takes --config is listed in COMMAND_CONFIGS (so its help shows presets and
-    --keys); every preset folder maps to a class that some command loads or that is a profile."""
+    """A command that takes --config names its config class (so its help shows presets and
+    --keys); every preset names a class that some command loads or that is a profile."""
     commands = {c.name: c for c in all_commands()}
+    configs = command_configs()
     for name in commands:
         parser = build_parser(list(commands.values()), name)
         sub = next(a for a in parser._actions if a.dest == "command").choices[name]
         options = {o for a in sub._actions for o in a.option_strings}
         assert ("--config" in options) == ("--keys" in options), name
         if "--config" in options:
-            assert name in COMMAND_CONFIGS, name
-    assert set(COMMAND_CONFIGS) <= set(commands)
+            assert name in configs, name
+    assert set(configs) <= set(commands)
     schemas = {preset_schema(p) for p in (REPO / "configs").rglob("*.yaml")}
-    assert schemas - set(COMMAND_CONFIGS.values()) == {"bridgelab.slurm.profile:SlurmProfile"}
+    assert schemas - set(configs.values()) == {"bridgelab.slurm.profile:SlurmProfile"}
     assert presets_for("bridgelab.report.build:ReportConfig") == []
 
 

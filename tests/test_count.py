@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridgelab.contracts.shards import TokenCorpus, write_manifest, write_shard
 from bridgelab.count.config import CountConfig
 from bridgelab.count.index import CorpusIndex, build_index
 from bridgelab.count.stage import run
 from bridgelab.count.variants import Variant
-from bridgelab.data.shards import TokenCorpus, write_manifest, write_shard
 from bridgelab.errors import DataError
 from bridgelab.retrieval.exact import add_exact_columns, agreement_table
 
@@ -27,8 +27,8 @@ def world(tmp_path_factory) -> tuple[Path, Path]:
     """The tiny world and the demo's tokenizer recipe trained on it (about a second each)."""
     from bridgelab.data.tokenizer import TokenizerConfig
     from bridgelab.data.tokenizer import run as tokenizer_run
-    from bridgelab.synth import run as synth_run
     from bridgelab.synth.config import SynthConfig
+    from bridgelab.synth.output import run as synth_run
 
     root = tmp_path_factory.mktemp("count")
     world = synth_run(SynthConfig.load(REPO / "configs/synth/tiny.yaml", [f"out_dir={root / 'w'}"]))
@@ -80,7 +80,7 @@ def test_true_counts_recovered_exactly_in_every_script(counted, world):
 
 
 def _shards(folder: Path, docs: list[list[int]], vocab: int) -> TokenCorpus:
-    from bridgelab.data.shards import token_dtype
+    from bridgelab.contracts.shards import token_dtype
 
     arrays = [np.asarray(d + [0], dtype=np.int64) for d in docs]  # id 0 stands for EOS
     half = len(arrays) // 2
@@ -177,8 +177,8 @@ def test_agreement_table_on_a_constructed_case():
 
 
 def test_frequency_stage_puts_exact_counts_beside_the_judge(counted, world, tmp_path):
-    from bridgelab.retrieval import run as frequency_run
     from bridgelab.retrieval.config import FrequencyConfig
+    from bridgelab.retrieval.pipeline import run as frequency_run
 
     w, _ = world
     out = frequency_run(
@@ -205,16 +205,18 @@ def test_frequency_stage_puts_exact_counts_beside_the_judge(counted, world, tmp_
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_qwen_uint32_shards_of_real_wikipedia_match_a_text_scan(sample_data, tmp_path):
     """The paper's tokenizer on 30 real articles: uint32 shards, every count equal to a scan."""
     import itertools
     import lzma
 
+    from bridgelab.contracts.tokenizer import load_tokenizer
     from bridgelab.count.boundary import EdgeTable
     from bridgelab.count.inputs import corpus_shards
     from bridgelab.count.truth import scan_docs
     from bridgelab.count.variants import token_variants
-    from bridgelab.data.tokenizer import TokenizerConfig, load_tokenizer
+    from bridgelab.data.tokenizer import TokenizerConfig
     from bridgelab.data.tokenizer import run as tokenizer_run
 
     qwen = sample_data / "tokenizers" / "qwen.tiktoken"

@@ -21,15 +21,15 @@ CPT_OVERRIDES = ["train.steps=4", "train.warmup_steps=1", "checkpoint.hf_steps=[
 @pytest.fixture(scope="module")
 def base_model(tmp_path_factory) -> dict[str, str]:
     """The tiny synthetic world, a BPE tokenizer on it and a tiny model pretrained on English."""
+    from bridgelab.contracts.records import read_documents
     from bridgelab.data.readers import SourceConfig
-    from bridgelab.data.records import read_documents
     from bridgelab.data.tokenizer import TokenizerConfig
     from bridgelab.data.tokenizer import run as make_tokenizer
-    from bridgelab.pretrain import run as pretrain
     from bridgelab.pretrain.config import PretrainConfig
     from bridgelab.pretrain.synthetic import make_shards
-    from bridgelab.synth import run as make_world
+    from bridgelab.pretrain.trainer import run as pretrain
     from bridgelab.synth.config import SynthConfig
+    from bridgelab.synth.output import run as make_world
 
     tmp = tmp_path_factory.mktemp("cpt_grid")
     world = make_world(
@@ -101,7 +101,16 @@ def test_grid_cli_dry_run_and_index(base_model, tmp_path, capsys):
     cfg.dump(path)
     assert main(["grid", "--config", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "[3] zh-nobridge-s0: pending" in out and "4 runs" in out and "steps" in out
+    line = next(x for x in out.splitlines() if x.startswith("- [3] zh-nobridge-s0: mixture "))
+    assert "(not built yet) [pending] -> " in line and line.endswith("/runs/zh-nobridge-s0")
+    assert "4 runs" in out and "steps" in out
+    assert main(["grid", "--config", str(path), "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    assert [s["data"]["name"] for s in plan[1:]] == [
+        "ko-bridge-s0", "ko-nobridge-s0", "zh-bridge-s0", "zh-nobridge-s0"
+    ]  # fmt: skip
+    assert {s["state"] for s in plan[1:]} == {"pending"}
+    assert plan[0]["steps"][0]["data"]["parameters"] > 0
     assert main(["grid", "--config", str(path), "--index", "9"]) == 2
     assert "--index 9" in capsys.readouterr().err
 
@@ -127,7 +136,7 @@ def test_cpt_configs_load(path):
 
 def test_a_grid_from_scratch_trains_random_weights_and_probes_without_step_0(base_model, tmp_path):
     """The joint regime: every run pretrains from random weights on its mixture."""
-    from bridgelab.pretrain.checkpoints import read_export_info
+    from bridgelab.contracts.runs import read_export_info
     from bridgelab.probes.config import ProbeConfig
     from bridgelab.probes.units import load_units
 

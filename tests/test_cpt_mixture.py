@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridgelab.contracts.shards import TokenCorpus, token_dtype, write_manifest, write_shard
 from bridgelab.cpt.bridges import Unit
 from bridgelab.cpt.check import check_mixtures
 from bridgelab.cpt.inputs import PairSourceConfig, read_mixture_pairs
 from bridgelab.cpt.mixture import CptMixtureConfig, build_mixture
 from bridgelab.cpt.packing import pack
 from bridgelab.data.readers import SourceConfig
-from bridgelab.data.shards import TokenCorpus, token_dtype, write_manifest, write_shard
 from bridgelab.errors import ConfigError, DataError, RunFolderError
 from tests.conftest import sample_data_dir
 
@@ -258,9 +258,8 @@ LATIN_TITLE = ("BTS released Map of the Soul 7.", "BTS의 새 앨범 Map of the 
 def test_mixture_and_line_readers_share_one_script_fraction_default():
     import inspect
 
-    from bridgelab.data.readers import read_line_aligned
-    from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION
-    from bridgelab.data.sources import read_parallel
+    from bridgelab.contracts.scripts import DEFAULT_MIN_SCRIPT_FRACTION
+    from bridgelab.data.sources import read_line_aligned, read_parallel
 
     assert DEFAULT_MIN_SCRIPT_FRACTION == 0.2
     assert CptMixtureConfig().min_script_fraction == DEFAULT_MIN_SCRIPT_FRACTION
@@ -306,8 +305,8 @@ def test_latin_names_are_kept_and_drops_are_counted_per_reason(tmp_path, caplog)
 
 
 def test_line_reader_counts_reasons(tmp_path):
-    from bridgelab.data.readers import read_line_aligned
-    from bridgelab.data.records import ReadStats
+    from bridgelab.contracts.records import ReadStats
+    from bridgelab.data.sources import read_line_aligned
 
     (tmp_path / "a.en").write_text("one\n" + LATIN_TITLE[0] + "\nthree\n", encoding="utf-8")
     (tmp_path / "a.ko").write_text("하나\n" + LATIN_TITLE[1] + "\nthree again\n", encoding="utf-8")

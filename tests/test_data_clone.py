@@ -7,7 +7,7 @@ import json
 import pytest
 import regex
 
-from bridgelab.data.clone import (
+from bridgelab.contracts.clone import (
     CLONE_SCRIPTS,
     char_map,
     clone_text,
@@ -15,13 +15,14 @@ from bridgelab.data.clone import (
     unclone_text,
     verify_mirror,
 )
-from bridgelab.data.records import read_documents, read_pairs, read_probes
-from bridgelab.data.tokenizer import TokenizerConfig, load_tokenizer
+from bridgelab.contracts.records import read_documents, read_pairs, read_probes
+from bridgelab.contracts.tokenizer import load_tokenizer
+from bridgelab.data.tokenizer import TokenizerConfig
 from bridgelab.data.tokenizer import run as build_tokenizer
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.scoring import fill_sentence
-from bridgelab.synth import run as build_world
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.output import run as build_world
 from tests.conftest import REPO
 
 

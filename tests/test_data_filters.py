@@ -7,14 +7,14 @@ import itertools
 import pytest
 import regex
 
+from bridgelab.contracts.records import Document
+from bridgelab.contracts.scripts import count_outside
 from bridgelab.data.filters import (
     FilterConfig,
     FilterStats,
     filter_documents,
     normalize_tibetan_segmented,
 )
-from bridgelab.data.records import Document
-from bridgelab.data.scripts import count_outside
 from bridgelab.data.sources import read_mono
 from bridgelab.errors import ConfigError
 
@@ -70,6 +70,7 @@ def test_bad_filter_config():
         FilterConfig.from_dict({"min_script_fraction": 1.5})
 
 
+@pytest.mark.slow
 def test_real_english_sample_zero_non_latin_and_every_latin_letter_kept(sample_data):
     docs = list(itertools.islice(read_mono("en", sample_data), 400))  # id 14005 is 385th
     stats = FilterStats()

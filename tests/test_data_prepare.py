@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from bridgelab.cli import main as cli_main
+from bridgelab.contracts.shards import TokenCorpus, tokenize_documents
+from bridgelab.contracts.tokenizer import load_tokenizer
 from bridgelab.data.check import check_corpus
 from bridgelab.data.filters import FilterConfig
-from bridgelab.data.prepare import PrepareConfig, run, tokenize_documents
+from bridgelab.data.prepare import PrepareConfig, run
 from bridgelab.data.readers import SourceConfig
-from bridgelab.data.shards import TokenCorpus
-from bridgelab.data.tokenizer import TokenizerConfig, load_tokenizer
+from bridgelab.data.tokenizer import TokenizerConfig
 from bridgelab.data.tokenizer import run as run_tokenizer
 from bridgelab.errors import DataError, RunFolderError
 
@@ -191,6 +192,7 @@ def test_check_corpus_reports_duplicate_ids(world):
     assert not report["ok"] and report["duplicate_ids"] == ["doc0"]
 
 
+@pytest.mark.slow
 def test_real_english_sample_prepare_and_check(sample_data, tmp_path):
     """Subset of the real sample: shards decode to Latin-only text and rerun byte-identically."""
     src = SourceConfig(lang="en", format="shared", path=str(sample_data), limit=60)

@@ -8,8 +8,9 @@ import lzma
 
 import pytest
 
-from bridgelab.data.readers import SourceConfig, read_line_aligned, read_source, resolve_sources
-from bridgelab.data.records import ReadStats
+from bridgelab.contracts.records import ReadStats
+from bridgelab.data.readers import SourceConfig, read_source, resolve_sources
+from bridgelab.data.sources import read_line_aligned
 from bridgelab.errors import ConfigError, DataError
 
 RECORDS = [

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bridgelab.contracts.records import ReadStats
+from bridgelab.contracts.scripts import script_fraction
 from bridgelab.data.prepare import PrepareConfig
-from bridgelab.data.records import ReadStats
-from bridgelab.data.scripts import script_fraction
 from bridgelab.data.sources import MONO, parallel_sets, read_mono, read_parallel
 from bridgelab.data.tokenizer import TokenizerConfig
 from bridgelab.errors import DataError

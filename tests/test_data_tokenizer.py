@@ -8,15 +8,14 @@ import json
 import pytest
 
 from bridgelab.cli import main as cli_main
+from bridgelab.contracts.tokenizer import load_tokenizer, tokenizer_info
 from bridgelab.data.readers import SourceConfig
 from bridgelab.data.tokenizer import (
     QWEN_PATTERN,
     QWEN_SPECIAL_TOKENS,
     TokenizerConfig,
     build_qwen_tokenizer,
-    load_tokenizer,
     run,
-    tokenizer_info,
 )
 from bridgelab.errors import ConfigError, DataError, RunFolderError
 
@@ -113,6 +112,7 @@ def test_cli_dry_run_touches_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_qwen_tokenizer_matches_tiktoken(sample_data, tmp_path):
     tiktoken = pytest.importorskip("tiktoken")
     from tiktoken.load import load_tiktoken_bpe

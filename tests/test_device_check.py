@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bridgelab.report.study import STAGES, StudyConfig, resolve_stage, selected_stages
+from bridgelab.study.runner import STAGES, StudyConfig, resolve_stage, selected_stages
 
 # stages the device study leaves out: `count` needs tokengrams, whose `datasets` dependency chain
 # is not carried to the bare H200 image (scripts/device/requirements.txt); `dose` needs a world

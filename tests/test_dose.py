@@ -199,7 +199,7 @@ def test_bad_inputs_name_file_line_and_key(tmp_path):
 
 
 def test_stage_and_report_section(tmp_path):
-    from bridgelab.dose import run
+    from bridgelab.dose.stage import run
     from bridgelab.report.build import ReportConfig, ReportWriter
     from bridgelab.report.dose import section_dose
 
@@ -236,7 +236,7 @@ def test_stage_and_report_section(tmp_path):
 
 
 def test_dose_is_a_study_stage_after_transfer(tmp_path):
-    from bridgelab.report.study import STAGE_NAMES, StudyConfig, run_study
+    from bridgelab.study.runner import STAGE_NAMES, StudyConfig, run_study
 
     assert STAGE_NAMES.index("transfer") < STAGE_NAMES.index("dose") < STAGE_NAMES.index("report")
     world, results = _dose_world(tmp_path)

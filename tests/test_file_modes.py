@@ -8,7 +8,8 @@ import stat
 
 import pytest
 
-from bridgelab.utils.io import atomic_dir, atomic_write_json, atomic_write_text, mark_done
+from bridgelab.contracts.markers import mark_done
+from bridgelab.utils.io import atomic_dir, atomic_write_json, atomic_write_text
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from bridgelab.data.shards import TokenCorpus
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.errors import ConfigError, DataError, RunFolderError
 from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.data_order import StepOrder, load_batch

@@ -87,6 +87,7 @@ def test_thread_count_from_config_env_or_free_cores(monkeypatch):
     assert threads.choose_threads(0) == (2, "OMP_NUM_THREADS")
 
 
+@pytest.mark.slow
 def test_compiled_elementwise_part_equals_the_eager_one():
     from bridgelab.pretrain import loss as L
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from bridgelab.contracts.runs import list_hf_checkpoints, read_export_info
 from bridgelab.errors import RunFolderError
-from bridgelab.pretrain.checkpoints import complete_ds_tags, list_hf_checkpoints, read_export_info
+from bridgelab.pretrain.checkpoints import complete_ds_tags
 from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.metrics import read_metrics
 from bridgelab.pretrain.model import CausalLMLoss, build_model
@@ -53,7 +54,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(data, tmp_path_factory):
     """One uninterrupted single-process run, in this process."""
-    from bridgelab.pretrain import run
+    from bridgelab.pretrain.trainer import run
 
     out = tmp_path_factory.mktemp("ref") / "run"
     threads = torch.get_num_threads()
@@ -83,7 +84,7 @@ def test_loss_falls_and_metrics_are_logged(reference):
 def test_hf_export_reloads_with_the_same_logits(reference):
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
-    from bridgelab.data.tokenizer import tokenizer_info
+    from bridgelab.contracts.tokenizer import tokenizer_info
 
     exports = list_hf_checkpoints(reference)
     assert [step for step, _ in exports] == [8, STEPS]
@@ -110,7 +111,7 @@ def test_keep_last_resume_states(reference):
 
 
 def test_finished_run_is_skipped_and_never_overwritten(data, reference):
-    from bridgelab.pretrain import run
+    from bridgelab.pretrain.trainer import run
 
     before = (reference / "metrics.jsonl").stat().st_mtime_ns
     assert run(PretrainConfig.load(None, _overrides(*data, reference))) == reference
@@ -119,6 +120,7 @@ def test_finished_run_is_skipped_and_never_overwritten(data, reference):
         run(PretrainConfig.load(None, _overrides(*data, reference, "seed=7")))
 
 
+@pytest.mark.slow
 def test_sigterm_then_resume_gives_identical_losses(data, reference, tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "bridgelab.cli", "pretrain", *_overrides(*data, out)]
@@ -140,6 +142,7 @@ def test_sigterm_then_resume_gives_identical_losses(data, reference, tmp_path):
     assert _losses(out) == _losses(reference)  # exactly, step for step
 
 
+@pytest.mark.slow
 def test_two_rank_zero2_matches_one_rank(data, reference, tmp_path):
     out = tmp_path / "run"
     with socket.socket() as sock:
@@ -156,7 +159,7 @@ def test_two_rank_zero2_matches_one_rank(data, reference, tmp_path):
 
 
 def test_init_from_starts_fresh_from_exported_weights(data, reference, tmp_path):
-    from bridgelab.pretrain import run
+    from bridgelab.pretrain.trainer import run
 
     export = list_hf_checkpoints(reference)[-1][1]
     out = run(PretrainConfig.load(None, _overrides(*data, tmp_path / "cpt", f"init_from={export}",

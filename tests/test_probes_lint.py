@@ -7,11 +7,15 @@ import json
 import pytest
 
 from bridgelab.cli import main as cli_main
-from bridgelab.data.records import ProbeItem
+from bridgelab.contracts.probe_sets import (
+    check_aligned,
+    load_lnewknow,
+    load_paper_set,
+    load_probe_set,
+)
+from bridgelab.contracts.records import ProbeItem
 from bridgelab.errors import DataError
-from bridgelab.probes.lint import lint
-from bridgelab.probes.lint_cli import lint_paths
-from bridgelab.probes.sets import check_aligned, load_lnewknow, load_paper_set, load_probe_set
+from bridgelab.probes.lint import lint, lint_paths
 
 
 def item(id: str, question: str, options: list[str], answer: str) -> ProbeItem:

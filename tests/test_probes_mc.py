@@ -12,10 +12,10 @@ import yaml
 
 from bridgelab.cli import main as cli_main
 from bridgelab.config import config_hash
+from bridgelab.contracts.probe_sets import _BLANK_RE, check_aligned
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.config import ProbeConfig, ProbeSetConfig
 from bridgelab.probes.lint import BLANK_RE, lint
-from bridgelab.probes.sets import _BLANK_RE, check_aligned
 from bridgelab.probes.units import load_sets
 
 # CLIcK's layout: id, paragraph, question, choices (a list), answer (the option's text)

@@ -12,11 +12,11 @@ import pytest
 import torch
 import yaml
 
+from bridgelab.contracts.probe_sets import load_paper_set, load_synthetic_set
+from bridgelab.contracts.results import summarize
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.config import ProbeConfig, ProbeSetConfig
 from bridgelab.probes.mixed import mixed_set, mixed_sets
-from bridgelab.probes.sets import load_paper_set, load_synthetic_set
-from bridgelab.probes.summary import summarize
 from bridgelab.probes.transfer import transfer_table
 from bridgelab.probes.units import load_sets
 
@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
-    from bridgelab.synth import run
     from bridgelab.synth.config import SynthConfig
+    from bridgelab.synth.output import run
 
     out = tmp_path_factory.mktemp("mixed") / "world"
     return run(
@@ -160,7 +160,7 @@ def test_tables_keep_mixed_rows_apart():
 
 def test_scored_end_to_end(world, tmp_path):
     """`bridgelab probe` with mixed: true on a tiny random model, then transfer and the report."""
-    from bridgelab.data.records import read_probes
+    from bridgelab.contracts.records import read_probes
     from bridgelab.probes import evaluate, transfer
     from bridgelab.probes.models import load_model, load_tokenizer
     from bridgelab.report.build import ReportConfig, ReportWriter, exposure_table

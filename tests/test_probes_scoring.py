@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from bridgelab.data.records import ProbeItem, write_records
+from bridgelab.contracts.records import ProbeItem, write_records
 from bridgelab.errors import RunFolderError
 from bridgelab.probes.config import ProbeConfig
 from bridgelab.probes.models import build_null_model, load_model, load_tokenizer
@@ -163,6 +163,7 @@ def test_batching_does_not_change_scores(lm):
         assert a.scores == pytest.approx(b.scores, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_acc_and_acc_norm_agree_with_lm_eval(ckpt, lm, tmp_path):
     lm_eval = pytest.importorskip("lm_eval")
     model, tok = lm
@@ -324,6 +325,7 @@ def qwen_tok():
         ("他们喜欢吃", "饭"),  # Han has no spaces: "吃饭" is one token
     ],
 )
+@pytest.mark.slow
 def test_lm_eval_split_is_not_clean_across_a_merged_boundary(qwen_tok, context, option):
     """docs/probes.md: lm-eval's split encode(ctx + option)[len(encode(ctx)):] breaks where BPE
     merges across the blank; bridgelab then encodes the option on its own."""

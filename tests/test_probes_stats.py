@@ -11,8 +11,8 @@ from scipy.stats import false_discovery_control
 
 from bridgelab.errors import ConfigError
 from bridgelab.probes.curves import forgetting_curves, learning_curves
-from bridgelab.probes.stats import adjust, bootstrap_mean_ci, holm, mcnemar_exact, paired_bootstrap
 from bridgelab.probes.transfer import direction, markdown_tables, transfer_table
+from bridgelab.utils.stats import adjust, bootstrap_mean_ci, holm, mcnemar_exact, paired_bootstrap
 
 
 def test_mcnemar_matches_hand_computation():

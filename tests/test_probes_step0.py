@@ -9,7 +9,7 @@ import pytest
 
 from bridgelab.errors import DataError
 from bridgelab.probes.config import ProbeConfig
-from bridgelab.probes.units import load_sets, load_units, plan
+from bridgelab.probes.units import load_sets, load_units, plan_work
 from bridgelab.retrieval.density import instance_table
 
 
@@ -80,7 +80,7 @@ def test_english_set_is_one_set_scored_on_every_run(tmp_path):
     ).probe_sets
     sets = load_sets(cfg)
     assert [s.name for s in sets] == ["synthetic:ko.en", "synthetic:ko.ko", "synthetic:en.en"]
-    work = plan(cfg, load_units(cfg), sets)
+    work = plan_work(cfg, load_units(cfg), sets)
     # a bo run is not scored on the ko culture, but on the English culture at steps 0 and 4
     assert sorted((u.step, s.name) for u, s in work) == [
         (0, "synthetic:en.en"),

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bridgelab.contracts.results import NULL_FLAG, read_table, summarize
+from bridgelab.contracts.settings import NULL_SETTING
 from bridgelab.probes import curves
-from bridgelab.probes.summary import NULL_FLAG, NULL_SETTING, read_table, summarize
 from bridgelab.report.build import (
     DENSITY_DEFINITION,
     ReportConfig,

@@ -67,6 +67,7 @@ def wiki_embeddings():
     return embedder.encode(texts[:300], batch_size=64)
 
 
+@pytest.mark.slow
 def test_ivf_and_hnsw_recall_at_50_on_real_embeddings(wiki_embeddings):
     from bridgelab.retrieval.dense import build_faiss_index
 
@@ -161,8 +162,8 @@ def test_document_store_decodes_token_shards_and_checks_the_tokenizer(tmp_path):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from bridgelab.data.shards import token_dtype, write_manifest, write_shard
-    from bridgelab.data.tokenizer import save_tokenizer
+    from bridgelab.contracts.shards import token_dtype, write_manifest, write_shard
+    from bridgelab.contracts.tokenizer import save_tokenizer
     from bridgelab.errors import DataError
 
     texts = ["The Zorvath festival is held in Kelmar.", "བོད་ཀྱི་ལོ་རྒྱུས།", "ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ"]

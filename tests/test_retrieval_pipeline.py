@@ -9,17 +9,17 @@ import pytest
 
 from bridgelab.cli import main as cli_main
 from bridgelab.errors import DataError, RunFolderError
-from bridgelab.retrieval import run
 from bridgelab.retrieval.config import FrequencyConfig
 from bridgelab.retrieval.judges import LexicalJudge
+from bridgelab.retrieval.pipeline import run
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
-    from bridgelab.synth import run as synth_run
     from bridgelab.synth.config import SynthConfig
+    from bridgelab.synth.output import run as synth_run
 
     out = tmp_path_factory.mktemp("world") / "tiny"
     return synth_run(SynthConfig.load(REPO / "configs/synth/tiny.yaml", [f"out_dir={out}"]))
@@ -29,6 +29,7 @@ def _cfg(world: Path, out: Path, *overrides: str) -> FrequencyConfig:
     return FrequencyConfig.load(None, [f"world={world}", f"out_dir={out}", *overrides])
 
 
+@pytest.mark.slow
 def test_pipeline_recovers_true_counts_on_the_tiny_world(world, tmp_path):
     # default retrievers: hybrid (MiniLM + BM25) for English, BM25 for the other scripts
     out = run(_cfg(world, tmp_path / "freq"))

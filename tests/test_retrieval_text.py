@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridgelab.data.records import ProbeItem
+from bridgelab.contracts.records import ProbeItem
 from bridgelab.retrieval.text import contains, fill_blank, split_passages, statement, tokenize
 
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from bridgelab.cli import main as cli_main
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.data.check import check_corpus
 from bridgelab.data.prepare import run as run_prepare
-from bridgelab.data.shards import TokenCorpus
 from bridgelab.errors import DataError
 from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.inputs import open_inputs
@@ -73,7 +73,7 @@ def test_pretrain_refuses_corrupt_shards_before_creating_the_run_folder(tmp_path
                                      "train.warmup_steps=1"])  # fmt: skip
     with pytest.raises(DataError, match=r"shard_00000\.bin: token id 65535 at offset 0"):
         open_inputs(cfg)
-    from bridgelab.pretrain import run as pretrain_run
+    from bridgelab.pretrain.trainer import run as pretrain_run
 
     with pytest.raises(DataError, match="outside the vocabulary"):
         pretrain_run(cfg)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bridgelab.errors import ConfigError
-from bridgelab.report.study import StudyConfig, study_plan_data
 from bridgelab.slurm.profile import Resources, SlurmProfile, load_profile
 from bridgelab.slurm.submit import plan_jobs
+from bridgelab.study.runner import StudyConfig, study_plan_data
 
 REPO = Path(__file__).resolve().parents[1]
 SLURM = REPO / "slurm"
@@ -38,14 +38,24 @@ def test_plan_data_names_what_each_stage_reads(tiny_plan):
     assert stages["pretrain"]["config"]["data"]["path"] == "/s/shards/en"
 
 
+@pytest.mark.slow
 def test_plan_json_cli(tmp_path):
+    """`--dry-run --json`: the plan as data, the same scheduling data `bridgelab submit` uses."""
     proc = subprocess.run(
         [sys.executable, "-m", "bridgelab.cli", "study", "-c", "configs/study/tiny.yaml",
-         "--plan-json", f"out_dir={tmp_path}"],
+         "--dry-run", "--json", f"out_dir={tmp_path}"],
         cwd=REPO, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    plan = json.loads(proc.stdout)
-    assert [s["name"] for s in plan["stages"]][:3] == ["synth", "tokenizer", "prepare"]
+    data = json.loads(proc.stdout)
+    assert data["config"]["out_dir"] == str(tmp_path)
+    stages = [step["data"] for step in data["plan"] if "data" in step and "name" in step["data"]]
+    assert [s["name"] for s in stages][:3] == ["synth", "tokenizer", "prepare"]
+    expected = study_plan_data(StudyConfig.load(REPO / "configs/study/tiny.yaml",
+                                                [f"out_dir={tmp_path}"]))  # fmt: skip
+    assert stages == json.loads(json.dumps(expected["stages"]))
+    pretrain = next(step for step in data["plan"] if step["what"].startswith("pretrain:"))
+    assert pretrain["state"] == "pending"
+    assert pretrain["steps"][0]["data"]["parameters"] > 0  # the estimate, as numbers
     assert not any(tmp_path.iterdir())  # a plan writes nothing
 
 
@@ -113,6 +123,7 @@ def test_profile_errors(tmp_path):
     assert SlurmProfile().for_stage("grid").script == "cpt_grid.sbatch"
 
 
+@pytest.mark.slow
 def test_dry_run_prints_sbatch_lines_and_writes_nothing(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "bridgelab.cli", "submit", "-c", "configs/study/tiny.yaml",

@@ -11,7 +11,7 @@ import pytest
 
 from bridgelab.config import Config
 from bridgelab.errors import ConfigError
-from bridgelab.report.study import StudyConfig, resolve_stage, run_study, selected_stages
+from bridgelab.study.runner import StudyConfig, resolve_stage, run_study, selected_stages
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -50,6 +50,7 @@ def _study_yaml(tmp_path: Path, keep: tuple[str, ...], grid_steps: int = 4) -> P
     return path
 
 
+@pytest.mark.slow
 def test_sigterm_during_the_grid_stage_exits_75_with_one_line(tmp_path):
     cfg = _study_yaml(tmp_path, ("synth", "tokenizer", "prepare", "pretrain", "grid"), 2000)
     out = tmp_path / "study"
@@ -75,7 +76,7 @@ def test_sigterm_during_the_grid_stage_exits_75_with_one_line(tmp_path):
 
 
 def test_sigterm_outside_training_stops_the_study_cleanly():
-    from bridgelab.report.study import StudyStopped, _stop_on_signal
+    from bridgelab.study.runner import StudyStopped, _stop_on_signal
 
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(StudyStopped, match="SIGTERM during stage 'probe'"):
@@ -93,7 +94,7 @@ CHAIN = ("synth", "tokenizer", "prepare", "pretrain", "grid", "probe", "transfer
 def lineage_study(tmp_path_factory):
     """A finished reduced study, then `study --only pretrain --force` with another train.lr:
     the state a user is in before the plain `study` of issue 15's scenario."""
-    from bridgelab.report.study import StudyConfig, run_study
+    from bridgelab.study.runner import StudyConfig, run_study
 
     tmp = tmp_path_factory.mktemp("lineage")
     path = _study_yaml(tmp, CHAIN)
@@ -111,8 +112,9 @@ def lineage_study(tmp_path_factory):
     return cfg, tmp / "study", old
 
 
+@pytest.mark.slow
 def test_every_marker_records_its_inputs(lineage_study):
-    from bridgelab.utils.provenance import marker_identity
+    from bridgelab.contracts.provenance import marker_identity
 
     _, out, old = lineage_study
     tok = json.loads((out / "tokenizer/DONE").read_text())
@@ -128,7 +130,7 @@ def test_every_marker_records_its_inputs(lineage_study):
 
 
 def test_dry_run_marks_the_stale_stage_and_its_downstream(lineage_study, capsys):
-    from bridgelab.report.study import stage_states
+    from bridgelab.study.runner import stage_states
 
     cfg, out, _ = lineage_study
     states = stage_states(cfg)
@@ -141,7 +143,7 @@ def test_dry_run_marks_the_stale_stage_and_its_downstream(lineage_study, capsys)
 def test_a_single_stage_refuses_stale_inputs_naming_them_and_force(lineage_study):
     from bridgelab.cpt.grid import run_grid
     from bridgelab.errors import RunFolderError
-    from bridgelab.report.study import STAGES, resolve_stage
+    from bridgelab.study.runner import STAGES, resolve_stage
 
     cfg, out, _ = lineage_study
     spec = {s.name: s for s in STAGES}
@@ -159,9 +161,10 @@ def test_a_single_stage_refuses_stale_inputs_naming_them_and_force(lineage_study
         os.chdir(cwd)
 
 
+@pytest.mark.slow
 def test_study_reruns_stale_stages_and_the_report_is_one_lineage(lineage_study, caplog):
-    from bridgelab.report.study import run_study
-    from bridgelab.utils.provenance import marker_identity, stale_inputs
+    from bridgelab.contracts.provenance import marker_identity, stale_inputs
+    from bridgelab.study.runner import run_study
 
     cfg, out, old = lineage_study
     cwd = os.getcwd()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from bridgelab.calibrate.alignment import alignment, embedding_report, structure
 from bridgelab.errors import BridgelabError
-from bridgelab.synth import run
-from bridgelab.synth.alignment import alignment, embedding_report, structure
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.output import run
 from bridgelab.testing import save_tiny_qwen2, train_byte_bpe
 
 TINY = Path(__file__).resolve().parents[1] / "configs" / "synth" / "tiny.yaml"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bridgelab.data.records import read_documents
-from bridgelab.data.scripts import LANG_SCRIPTS
-from bridgelab.data.shards import TokenCorpus
-from bridgelab.synth import run
+from bridgelab.contracts.records import read_documents
+from bridgelab.contracts.scripts import LANG_SCRIPTS
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.output import run
 
 pytest.importorskip("tokenizers")
 
@@ -40,10 +40,10 @@ def world_and_tokenizer(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_world_passes_the_corpus_stage_unchanged(world_and_tokenizer, tmp_path, lang):
+    from bridgelab.contracts.tokenizer import load_tokenizer
     from bridgelab.data.check import check_corpus
     from bridgelab.data.prepare import PrepareConfig
     from bridgelab.data.prepare import run as prepare
-    from bridgelab.data.tokenizer import load_tokenizer
 
     world, tok_dir = world_and_tokenizer
     cfg = PrepareConfig.from_dict(

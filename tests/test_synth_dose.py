@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bridgelab.data.records import read_documents, read_probes
+from bridgelab.contracts.records import read_documents, read_probes
+from bridgelab.contracts.truth import load_ground_truth
 from bridgelab.errors import ConfigError
-from bridgelab.synth import load_ground_truth, plan, run
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.output import plan, run
 from bridgelab.synth.vocab import VALUE_SETS
 from bridgelab.synth.world import generate
 
@@ -147,7 +148,7 @@ def test_robust_facts_split_true_and_wrong_by_the_ratios(designed):
 
 def test_plan_and_world_json_describe_the_designs(designed):
     cfg, _, folder, _ = designed
-    lines = "\n".join(plan(cfg))
+    lines = "\n".join(plan_lines(cfg))
     assert "design dose (ladder [0, 1, 3], English x native counts): 9 cells" in lines
     assert "design priority" in lines
     assert "design robust" in lines
@@ -185,3 +186,10 @@ def test_bad_design_values_name_the_key(override, key):
 def test_designs_refuse_pairs_that_state_probed_facts():
     with pytest.raises(ConfigError, match="pair_mix.probed_facts"):
         SynthConfig.load(TINY, ["dose.ladder=[1]", "pair_mix.probed_facts=0.1"])
+
+
+def plan_lines(cfg) -> list[str]:
+    """The dry run's text of the synth plan, one stripped line per step."""
+    from bridgelab.stage import render_plan
+
+    return [line.strip() for line in render_plan(plan(cfg))]

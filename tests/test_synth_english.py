@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bridgelab.data.records import read_probes
+from bridgelab.contracts.records import read_probes
+from bridgelab.contracts.truth import load_ground_truth
 from bridgelab.errors import ConfigError
-from bridgelab.synth import load_ground_truth, plan, run
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.output import plan, run
 
 REPO = Path(__file__).resolve().parents[1]
 # sha256 over the "sha256  ./path" lines (in path order) of every file but DONE, recorded with the
@@ -73,7 +74,7 @@ def test_english_probes_are_written_and_the_target_languages_unchanged(english_w
     assert len(items) == 2 * cfg.facts_per_culture
     assert all(it.lang == "en" and it.culture.startswith("en-c") for it in items)
     assert not (world / "probes" / "en.jsonl").exists()
-    assert any("probes/en.en.jsonl" in line for line in plan(cfg))
+    assert any("probes/en.en.jsonl" in line for line in plan_lines(cfg))
     # target-language corpora, pairs and probes do not depend on the English cultures
     plain = run(SynthConfig.load(REPO / "configs/synth/tiny.yaml", [f"out_dir={tmp_path}"]))
     for rel in ("corpora/ko.jsonl", "parallel/en-bo.jsonl", "probes/mn.mn.jsonl"):
@@ -85,3 +86,10 @@ def test_english_probes_are_written_and_the_target_languages_unchanged(english_w
 def test_bad_english_culture_values_name_the_key(override):
     with pytest.raises(ConfigError, match="en_cultures"):
         SynthConfig.load(REPO / "configs/synth/tiny.yaml", [override])
+
+
+def plan_lines(cfg) -> list[str]:
+    """The dry run's text of the synth plan, one stripped line per step."""
+    from bridgelab.stage import render_plan
+
+    return [line.strip() for line in render_plan(plan(cfg))]

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from bridgelab.cli import main as cli_main
+from bridgelab.contracts.truth import load_ground_truth
 from bridgelab.errors import ConfigError, DataError, RunFolderError
-from bridgelab.synth import load_ground_truth, plan, run
 from bridgelab.synth.config import SynthConfig
+from bridgelab.synth.output import plan, run
 from bridgelab.synth.world import generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ TINY = REPO / "configs" / "synth" / "tiny.yaml"
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
 def test_every_preset_loads_and_plans(path):
     cfg = SynthConfig.load(path)
-    lines = plan(cfg)
+    lines = plan_lines(cfg)
     assert any("corpora/en.jsonl" in line for line in lines)
     # one probe line per target language, plus one for the English cultures when there are any
     assert sum("probes/" in line for line in lines) == len(cfg.languages) + (cfg.en_cultures > 0)
@@ -35,7 +36,7 @@ def test_plan_matches_the_generated_world():
     cfg = SynthConfig.load(TINY)
     world = generate(cfg)
     for lang in cfg.languages:
-        line = next(x for x in plan(cfg) if x.startswith(f"corpora/{lang}.jsonl"))
+        line = next(x for x in plan_lines(cfg) if x.startswith(f"corpora/{lang}.jsonl"))
         assert f"{cfg.languages[lang].pairs} pairs" in line
         assert f"{len(world.probes[(lang, 'en')])} items each" in line
 
@@ -127,3 +128,10 @@ def test_cli_dry_run_writes_nothing_and_errors_are_one_line(tmp_path, capsys):
     assert cli_main(["synth", "-c", str(TINY), f"out_dir={out}", "seed=3"]) == 2
     assert "bridgelab synth: error:" in capsys.readouterr().err
     assert cli_main(["synth", "-c", str(tmp_path / "missing.yaml")]) == 2
+
+
+def plan_lines(cfg) -> list[str]:
+    """The dry run's text of the synth plan, one stripped line per step."""
+    from bridgelab.stage import render_plan
+
+    return [line.strip() for line in render_plan(plan(cfg))]

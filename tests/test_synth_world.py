@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import regex
 
-from bridgelab.data.clone import CLONE_LANG_SCRIPTS, clone_text, unclone_text
-from bridgelab.data.records import BLANK, read_documents, read_pairs, read_probes
-from bridgelab.data.scripts import LANG_SCRIPTS, count_outside, letters_in_script
+from bridgelab.contracts.clone import CLONE_LANG_SCRIPTS, clone_text, unclone_text
+from bridgelab.contracts.records import BLANK, read_documents, read_pairs, read_probes
+from bridgelab.contracts.scripts import LANG_SCRIPTS, count_outside, letters_in_script
+from bridgelab.contracts.truth import load_ground_truth
 from bridgelab.errors import ConfigError
-from bridgelab.synth import load_ground_truth, run
 from bridgelab.synth.config import SynthConfig
 from bridgelab.synth.lexicon import SPECS, Lexicon
+from bridgelab.synth.output import run
 from bridgelab.synth.world import generate
 
 REPO = Path(__file__).resolve().parents[1]

@@ -44,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - the environment itself is wrong
 
 from tiny_qwen import build_tiny_qwen  # noqa: E402
 
-from bridgelab.data.records import ProbeItem  # noqa: E402
+from bridgelab.contracts.records import ProbeItem
 from bridgelab.retrieval.judges import JudgeRequest  # noqa: E402
 from bridgelab.retrieval.text import statement  # noqa: E402
 

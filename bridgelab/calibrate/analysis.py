@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridgelab.probes.stats import bootstrap_mean_ci, holm, mcnemar_exact
-from bridgelab.probes.summary import chance_credit
+from bridgelab.contracts.results import chance_credit
+from bridgelab.contracts.settings import BASELINE
 from bridgelab.utils.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from bridgelab.utils.stats import bootstrap_mean_ci, holm, mcnemar_exact
 
 ROLES = {"en_to_clone": ("clone", "en"), "clone_to_en": ("en", "clone")}  # (transfer, source)
 METRICS = ("swap_score", "retrieval", "procrustes_input", "procrustes_output", "nn_input")
@@ -163,13 +164,13 @@ def grid_tables(grid_rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
             key = (r["setting"], r["seed"])
             if key not in last or r["step"] > last[key]["step"]:
                 last[key] = r
-        for treatment in sorted({st for st, _ in last} - {"nobridge"}):
+        for treatment in sorted({st for st, _ in last} - {BASELINE}):
             seeds = sorted(
-                {s for st, s in last if st == treatment} & {s for st, s in last if st == "nobridge"}
+                {s for st, s in last if st == treatment} & {s for st, s in last if st == BASELINE}
             )
             for metric in ("retrieval", "procrustes_input") if seeds else ():
                 t = np.concatenate([last[(treatment, s)]["_hits"][metric] for s in seeds])
-                n = np.concatenate([last[("nobridge", s)]["_hits"][metric] for s in seeds])
+                n = np.concatenate([last[(BASELINE, s)]["_hits"][metric] for s in seeds])
                 test = mcnemar_exact(t.astype(float), n.astype(float))
                 tests.append(
                     {
@@ -179,7 +180,7 @@ def grid_tables(grid_rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "seeds": len(seeds),
                         "step": int(max(r["step"] for r in last.values())),
                         "treated": float(t.mean()),
-                        "nobridge": float(n.mean()),
+                        BASELINE: float(n.mean()),
                         "difference": float(t.mean() - n.mean()),
                         "treated_only": test.b,
                         "nobridge_only": test.c,

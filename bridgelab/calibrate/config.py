@@ -63,7 +63,7 @@ class CalibrateConfig(Config):
         unknown = [d for d in self.directions if d not in DIRECTIONS]
         if unknown or not self.directions:
             raise ConfigError(f"directions: {unknown or '[]'} (known: {list(DIRECTIONS)})")
-        from bridgelab.probes.scoring import SCORERS
+        from bridgelab.probes.policy import SCORERS
 
         unknown = [s for s in self.scorers if s not in SCORERS]
         if unknown or not self.scorers:

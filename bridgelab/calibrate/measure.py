@@ -15,7 +15,12 @@ from typing import Any
 
 import torch
 
-from bridgelab.synth.alignment import procrustes_p1, sentence_retrieval, swap_test, word_vectors
+from bridgelab.calibrate.alignment import (
+    procrustes_p1,
+    sentence_retrieval,
+    swap_test,
+    word_vectors,
+)
 
 
 @dataclass

@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 
-from bridgelab.data.clone import clone_text
-from bridgelab.data.records import ProbeItem, read_probes
+from bridgelab.contracts.clone import clone_text
+from bridgelab.contracts.records import ProbeItem, read_probes
+from bridgelab.contracts.truth import load_ground_truth
 from bridgelab.errors import DataError
-from bridgelab.synth import load_ground_truth
 
 
 class OracleFamily:

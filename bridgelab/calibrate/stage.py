@@ -14,7 +14,6 @@ Output folder::
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
@@ -24,16 +23,17 @@ from tqdm.auto import tqdm
 
 from bridgelab.calibrate.config import CalibrateConfig
 from bridgelab.config import config_hash
+from bridgelab.contracts.markers import done_with_config, mark_done
+from bridgelab.contracts.provenance import lineage
 from bridgelab.errors import DataError
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import atomic_write_json, done_with_config, mark_done
-from bridgelab.utils.provenance import lineage
+from bridgelab.stage import Step, steps
+from bridgelab.utils.io import atomic_write_json
 
 log = logging.getLogger(__name__)
 
 
 def _checkpoint(path: str) -> Path:
-    from bridgelab.cpt.grid import resolve_init
+    from bridgelab.contracts.runs import resolve_init
 
     init = resolve_init(path)
     if init is None:
@@ -42,7 +42,7 @@ def _checkpoint(path: str) -> Path:
 
 
 def _clone_script(tokenizer_dir: str) -> str:
-    from bridgelab.data.tokenizer import tokenizer_info
+    from bridgelab.contracts.tokenizer import tokenizer_info
 
     script = tokenizer_info(tokenizer_dir).get("clone_script")
     if not script:
@@ -53,7 +53,7 @@ def _clone_script(tokenizer_dir: str) -> str:
     return script
 
 
-def plan(cfg: CalibrateConfig) -> list[str]:
+def plan(cfg: CalibrateConfig) -> list[Step]:
     members = len(cfg.directions) * len(cfg.weights)
     lines = [
         f"oracle family of {cfg.checkpoint}: {members} members "
@@ -65,8 +65,7 @@ def plan(cfg: CalibrateConfig) -> list[str]:
     ]
     if cfg.grid:
         lines.append(f"alignment of every checkpoint of the CPT grid {cfg.grid}")
-    lines.append(f"write {cfg.out_dir}/ (calibration.csv/png/md, summary.json)")
-    return lines
+    return [*steps(lines), Step("write calibration.csv/png/md, summary.json", out=cfg.out_dir)]
 
 
 def _score(model, tokenizer, items, cfg: CalibrateConfig) -> dict[str, dict[str, float]]:
@@ -86,13 +85,13 @@ def _cached(path: Path, chash: str) -> dict[str, Any] | None:
 
 def run(cfg: CalibrateConfig, *, force: bool = False) -> Path:
     """Build, probe and measure the oracle family (and the grid); skip what is complete."""
+    from bridgelab.calibrate.alignment import heldout_pairs
     from bridgelab.calibrate.analysis import write_outputs
     from bridgelab.calibrate.measure import Pairing, measure
     from bridgelab.calibrate.oracle import OracleFamily, calibration_items
-    from bridgelab.data.clone import clone_text, id_map
+    from bridgelab.contracts.clone import clone_text, id_map
+    from bridgelab.contracts.markers import prepare_run_folder
     from bridgelab.probes.models import build_null_model, load_model, load_tokenizer
-    from bridgelab.synth.alignment import heldout_pairs
-    from bridgelab.utils.io import prepare_run_folder
 
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
@@ -177,7 +176,7 @@ def run(cfg: CalibrateConfig, *, force: bool = False) -> Path:
 
 
 def _grid_checkpoints(grid: Path) -> list[dict[str, Any]]:
-    from bridgelab.probes.units import grid_units
+    from bridgelab.contracts.runs import grid_units
 
     return [
         {
@@ -194,10 +193,10 @@ def _grid_checkpoints(grid: Path) -> list[dict[str, Any]]:
 
 def _grid_alignment(cfg: CalibrateConfig, out: Path, chash: str, tokenizer, script: str) -> list:
     """Alignment of every checkpoint of the grid's runs: curves over CPT steps."""
+    from bridgelab.calibrate.alignment import heldout_pairs
     from bridgelab.calibrate.measure import Pairing, measure
-    from bridgelab.data.clone import CLONE_LANG_SCRIPTS, id_map
+    from bridgelab.contracts.clone import CLONE_LANG_SCRIPTS, id_map
     from bridgelab.probes.models import load_model
-    from bridgelab.synth.alignment import heldout_pairs
 
     world = json.loads((Path(cfg.world) / "world.json").read_text(encoding="utf-8"))
     clones = world["config"].get("clones", [])
@@ -234,16 +233,3 @@ def _grid_alignment(cfg: CalibrateConfig, out: Path, chash: str, tokenizer, scri
             atomic_write_json(path, row)
         rows.append(row)
     return rows
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
-
-
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, CalibrateConfig)
-    if args.dry_run:
-        print_dry_run(cfg, plan(cfg))
-        return 0
-    print(run(cfg, force=args.force))
-    return 0

@@ -1,7 +1,7 @@
 """Suffix-array indexes (tokengrams) over token shards, read as they are, and exact lookups.
 
 Each shard's ``shard_NNNNN.bin`` is already what tokengrams indexes: a flat array of
-little-endian uint16 or uint32 ids (``bridgelab.data.shards.token_dtype``: uint32 once the
+little-endian uint16 or uint32 ids (``bridgelab.contracts.shards.token_dtype``: uint32 once the
 vocabulary passes 65,536, as Qwen's 151,936 does). So the tokens are never copied: one
 ``MemmapIndex`` per shard pairs the shard's own ``.bin`` with a suffix table
 ``<index>/shard_NNNNN.idx`` (8 bytes per token). Positions of a match map to documents through
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from bridgelab.contracts.shards import MANIFEST, TokenCorpus
 from bridgelab.count.boundary import BOUNDARY, EdgeTable, needs_check
 from bridgelab.count.variants import Variant
-from bridgelab.data.shards import MANIFEST, TokenCorpus
 from bridgelab.errors import DataError
 from bridgelab.utils.io import atomic_dir, atomic_write_json
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridgelab.contracts.probe_sets import load_probe_file
+from bridgelab.contracts.records import read_documents
+from bridgelab.contracts.shards import MANIFEST, TokenCorpus, write_manifest
 from bridgelab.count.config import CountConfig
-from bridgelab.data.records import read_documents
-from bridgelab.data.shards import MANIFEST, TokenCorpus, write_manifest
 from bridgelab.errors import DataError
-from bridgelab.probes.sets import load_probe_file
 from bridgelab.utils.io import atomic_dir
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
@@ -90,7 +90,7 @@ def corpus_shards(
         meta = json.loads((dest / MANIFEST).read_text(encoding="utf-8")).get("meta", {})
         if {k: meta.get(k) for k in source} == source:
             return TokenCorpus(dest)
-    from bridgelab.data.prepare import write_documents_to_shards
+    from bridgelab.contracts.shards import write_documents_to_shards
 
     docs = ({"id": d.id, "text": d.text} for d in read_documents(src))
     with atomic_dir(dest) as tmp:
@@ -107,7 +107,7 @@ def corpus_shards(
 
 def world_queries(world: str | Path) -> list[Query]:
     """Every fact of the world, with its strings per language and its true counts."""
-    from bridgelab.synth.output import load_ground_truth
+    from bridgelab.contracts.truth import load_ground_truth
 
     world = Path(world)
     truth = {row["fact_id"]: row for row in load_ground_truth(world)}

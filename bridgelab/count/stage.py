@@ -22,7 +22,6 @@ context cannot be counted; 0 means every context tried gave a countable sequence
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from bridgelab.config import config_hash
+from bridgelab.contracts.markers import done_with_config, mark_done, moved_aside, prepare_run_folder
+from bridgelab.contracts.provenance import lineage
 from bridgelab.count.config import CountConfig
 from bridgelab.count.inputs import (
     Query,
@@ -41,31 +42,23 @@ from bridgelab.count.inputs import (
 )
 from bridgelab.count.tables import write_table
 from bridgelab.errors import DataError
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import (
-    atomic_write_json,
-    atomic_write_jsonl,
-    done_with_config,
-    mark_done,
-    prepare_run_folder,
-)
-from bridgelab.utils.provenance import lineage
+from bridgelab.stage import Step, steps
+from bridgelab.utils.io import atomic_write_json, atomic_write_jsonl
 
 log = logging.getLogger(__name__)
 
 
-def plan(cfg: CountConfig) -> list[str]:
+def plan(cfg: CountConfig) -> list[Step]:
     try:
         cfg = resolve_world(cfg)
     except DataError as exc:
-        return [f"world not generated yet ({exc}); run `bridgelab synth` first"]
+        return [Step(f"world not generated yet ({exc}); run `bridgelab synth` first")]
     lines = []
     for name, path in cfg.corpora.items():
         how = "index the shards as they are" if Path(path).is_dir() else "tokenize, then index"
         lines.append(f"corpus {name} ({cfg.lang_of(name)}): {path}: {how}")
     what = "the world's facts (subject and answer)" if cfg.world and not cfg.probes else "answers"
-    lines.append(f"count {what} with tokenizer {cfg.tokenizer}; write {cfg.out_dir}/")
-    return lines
+    return [*steps(lines), Step(f"count {what} with tokenizer {cfg.tokenizer}", out=cfg.out_dir)]
 
 
 def _queries(cfg: CountConfig) -> list[Query]:
@@ -77,9 +70,7 @@ def _queries(cfg: CountConfig) -> list[Query]:
 def _carry_forward(out: Path) -> None:
     """After --force moved a finished run aside, take its shards and indexes back: they are
     reused only where their fingerprints still match, so nothing stale gets in."""
-    backups = sorted(
-        out.parent.glob(f"{out.name}.old-*"), key=lambda p: int(p.name.rsplit("-", 1)[1])
-    )
+    backups = moved_aside(out)
     if not backups:
         return
     for sub in ("shards", "index"):
@@ -89,10 +80,10 @@ def _carry_forward(out: Path) -> None:
 
 def run(cfg: CountConfig, *, force: bool = False) -> Path:
     """Tokenize and index every corpus (reusing what matches), count every query, write."""
+    from bridgelab.contracts.tokenizer import load_tokenizer
     from bridgelab.count.boundary import EdgeTable
     from bridgelab.count.index import CorpusIndex, build_index
     from bridgelab.count.truth import truth_rows, truth_summary
-    from bridgelab.data.tokenizer import load_tokenizer
 
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
@@ -197,7 +188,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 def _texts(path: str) -> list[str] | None:
     """The documents' text in shard order, for the text-scan check (JSONL corpora only)."""
-    from bridgelab.data.records import read_documents
+    from bridgelab.contracts.records import read_documents
 
     if Path(path).is_dir():
         return None
@@ -214,22 +205,11 @@ def _scan(rows: list[dict[str, Any]], texts: list[str]) -> None:
             row["scan_cooccur_docs"] = len(both)
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
-
-
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, CountConfig)
-    if args.dry_run:
-        print_dry_run(cfg, plan(cfg))
-        return 0
-    out = run(cfg, force=args.force)
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    for row in summary.get("truth", []):
-        print(
-            f"{row['corpus']}: exact {row['exact_match_rate']:.3f} "
-            f"(unambiguous {row['exact_match_rate_unambiguous']:.3f}), text scan "
-            f"{row['scan_match_rate']:.3f}"
-        )
-    print(f"counts written to {out}")
-    return 0
+def summary(out: Path) -> list[str]:
+    data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    lines = [
+        f"{row['corpus']}: exact {row['exact_match_rate']:.3f} (unambiguous "
+        f"{row['exact_match_rate_unambiguous']:.3f}), text scan {row['scan_match_rate']:.3f}"
+        for row in data.get("truth", [])
+    ]
+    return [*lines, f"counts written to {out}"]

@@ -23,10 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bridgelab.data.records import ParallelPair
+from bridgelab.contracts.records import ParallelPair
 
-Setting = Literal["bridge", "nobridge", "codeswitch"]
-SETTINGS: tuple[str, ...] = ("bridge", "nobridge", "codeswitch")
 Order = Literal["en-first", "x-first", "random"]
 
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.cpt.mixture import STAGE
-from bridgelab.data.shards import TokenCorpus
 from bridgelab.errors import DataError
 from bridgelab.utils.io import atomic_write_json
 
@@ -37,7 +37,7 @@ def _digest(tokens: Any) -> str:
 
 def check_mixture(path: str | Path) -> dict[str, Any]:
     """The isolation and integrity report of one mixture folder, plus its comparison keys."""
-    from bridgelab.data.tokenizer import load_tokenizer
+    from bridgelab.contracts.tokenizer import load_tokenizer
 
     corpus = TokenCorpus(path)
     meta = corpus.manifest.get("meta", {})

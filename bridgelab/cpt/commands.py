@@ -1,21 +1,23 @@
 """Subcommands of the CPT stage (light: no heavy imports here)."""
 
-from bridgelab.stage import Command
+from bridgelab.stage import Command, Stage
 
 COMMANDS = [
-    Command(
+    Stage(
         "mixture",
         "build the CPT token shards of one language and bridge setting",
         "bridgelab.cpt.mixture",
+        "bridgelab.cpt.mixture:CptMixtureConfig",
     ),
     Command(
         "check-mixture",
         "verify bridge isolation, token totals and sentence multisets from the shards",
         "bridgelab.cpt.check",
     ),
-    Command(
+    Stage(
         "grid",
         "run continued pretraining over languages x bridge settings x seeds",
         "bridgelab.cpt.grid",
+        "bridgelab.cpt.grid:GridConfig",
     ),
 ]

@@ -19,21 +19,22 @@ import copy
 import hashlib
 import json
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bridgelab.config import Config, apply_override, config_hash, param
-from bridgelab.cpt.bridges import Setting
+from bridgelab.contracts.markers import DONE_MARKER, is_done, mark_done
+from bridgelab.contracts.provenance import lineage, marker_identity, refuse_if_stale
+from bridgelab.contracts.runs import SCRATCH, resolve_init, run_name
+from bridgelab.contracts.scripts import TARGET_LANGS
+from bridgelab.contracts.settings import Setting
 from bridgelab.cpt.mixture import CptMixtureConfig, build_mixture
 from bridgelab.cpt.runs import check_same_run, locked, write_status
-from bridgelab.data.scripts import TARGET_LANGS
-from bridgelab.errors import ConfigError
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import DONE_MARKER, atomic_write_json, is_done, mark_done
-from bridgelab.utils.provenance import lineage, marker_identity, refuse_if_stale
+from bridgelab.errors import ConfigError, Stopped
+from bridgelab.stage import Step
+from bridgelab.utils.io import atomic_write_json
 
 log = logging.getLogger(__name__)
 PLACEHOLDERS = ("lang", "world", "data_root")
@@ -81,10 +82,6 @@ class GridConfig(Config):
                 raise ConfigError(f"{key}: must be a non-empty list without repeats, got {values}")
 
 
-def run_name(lang: str, setting: str, seed: int) -> str:
-    return f"{lang}-{setting}-s{seed}"
-
-
 def expand(cfg: GridConfig) -> list[dict[str, Any]]:
     """The grid's runs in execution order (language, then setting, then seed)."""
     out = Path(cfg.out_dir)
@@ -115,29 +112,6 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
-SCRATCH = "scratch"
-
-
-def resolve_init(path: str) -> Path | None:
-    """The HF checkpoint folder that ``init_from`` names (a run folder gives its last export);
-    None for ``scratch`` (random weights)."""
-    from bridgelab.pretrain.checkpoints import list_hf_checkpoints
-
-    if path == SCRATCH:
-        return None
-    folder = Path(path)
-    if not path or not folder.exists():
-        raise ConfigError(f"init_from: checkpoint not found: {path or '(empty)'}")
-    if (folder / "config.json").is_file():
-        return folder
-    exports = list_hf_checkpoints(folder)
-    if not exports:
-        raise ConfigError(
-            f"init_from: {folder} is neither an HF checkpoint nor a run with HF exports"
-        )
-    return exports[-1][1]
-
-
 def pretrain_config(cfg: GridConfig, run: dict[str, Any], init: Path | None) -> Any:
     from bridgelab.pretrain.config import PretrainConfig
 
@@ -166,7 +140,7 @@ def mixture_config(cfg: GridConfig, run: dict[str, Any], seq_len: int) -> CptMix
 
 def load_grid(grid_dir: str | Path) -> list[dict[str, Any]]:
     """Every run of a grid with its current status and HF checkpoints (rebuilds grid.json)."""
-    from bridgelab.pretrain.checkpoints import list_hf_checkpoints
+    from bridgelab.contracts.runs import list_hf_checkpoints
 
     out = Path(grid_dir)
     cfg = GridConfig.load(out / "grid.yaml")
@@ -189,8 +163,7 @@ def load_grid(grid_dir: str | Path) -> list[dict[str, Any]]:
 
 def run_grid(cfg: GridConfig, *, force: bool = False, only: list[str] | None = None) -> Path:
     """Run the grid's runs (or those named in ``only``) one after another; return the grid folder."""
-    from bridgelab.pretrain import run as pretrain_run
-    from bridgelab.pretrain.trainer import Preempted
+    from bridgelab.pretrain.stage import run as pretrain_run
 
     out = Path(cfg.out_dir)
     runs = expand(cfg)
@@ -228,7 +201,7 @@ def run_grid(cfg: GridConfig, *, force: bool = False, only: list[str] | None = N
                 build_mixture(mcfg, force=force and run["mixture_dir"] not in built)
             built.add(run["mixture_dir"])
             pretrain_run(pcfg, force=force)
-        except Preempted:
+        except Stopped:  # preempted: the run resumes on the next call
             write_status(out, run, "preempted", config=pcfg.to_dict())
             load_grid(out)
             raise
@@ -265,8 +238,7 @@ def _mark_grid_done(cfg: GridConfig, out: Path, runs: list[dict[str, Any]], inpu
     mark_done(out, info)
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index", type=int, help="run only the run with this index (SLURM array task id)"
     )
@@ -275,13 +247,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def plan(cfg: GridConfig) -> list[str]:
-    from bridgelab.pretrain.cli import plan as pretrain_plan
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"only": list(args.only or []) or None, "index": args.index}
+
+
+def tasks(cfg: GridConfig) -> list[str]:
+    """The grid's runs by name, in index order: one SLURM array task each (``--index``)."""
+    return [run["name"] for run in expand(cfg)]
+
+
+def plan(cfg: GridConfig) -> list[Step]:
+    """One run's estimate (each run of the grid costs about the same), then every run with its
+    state and mixture (``data``: the run's name, folders and mixture tokens)."""
+    from bridgelab.pretrain.estimate import estimate
+    from bridgelab.pretrain.stage import compute, estimate_steps
 
     runs = expand(cfg)
     first = pretrain_config(cfg, runs[0], None if cfg.init_from == SCRATCH else Path(cfg.init_from))
-    lines = [f"{len(runs)} runs from init_from {cfg.init_from}; each run (estimate x {len(runs)}):"]
-    lines += [f"  {line}" for line in pretrain_plan(first)[:4]]
+    n = len(runs)
+    out = [Step(f"{n} runs from init_from {cfg.init_from}; each run (estimate x {n}):",
+                data={"runs": n, "label": f"CPT grid ({n} runs)",
+                      "compute": compute(estimate(first), n)},
+                steps=tuple(estimate_steps(first)))]  # fmt: skip
     for i, run in enumerate(runs):
         manifest = Path(run["mixture_dir"]) / "manifest.json"
         tokens = (
@@ -289,29 +276,20 @@ def plan(cfg: GridConfig) -> list[str]:
             if manifest.is_file()
             else None
         )
-        state = "done" if is_done(run["run_dir"]) else "pending"
         mix = f"{tokens:,} tokens" if tokens is not None else "not built yet"
-        lines.append(f"[{i}] {run['name']}: {state}; mixture {run['mixture_dir']} ({mix})")
-    return lines
+        out.append(Step(f"[{i}] {run['name']}: mixture {run['mixture_dir']} ({mix})",
+                        out=run["run_dir"], state="done" if is_done(run["run_dir"]) else "pending",
+                        data={"index": i, "name": run["name"], "mixture_dir": run["mixture_dir"],
+                              "mixture_tokens": tokens}))  # fmt: skip
+    return out
 
 
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, GridConfig)
-    only = list(args.only or [])
-    if args.index is not None:
+def run(cfg: GridConfig, *, force: bool = False, only: list[str] | None = None,
+        index: int | None = None) -> Path:  # fmt: skip
+    """Run the grid (or the runs named in ``only``, or the one at ``index``: a SLURM array task)."""
+    if index is not None:
         runs = expand(cfg)
-        if not 0 <= args.index < len(runs):
-            raise ConfigError(f"--index {args.index}: the grid has runs 0-{len(runs) - 1}")
-        only.append(runs[args.index]["name"])
-    if args.dry_run:
-        print_dry_run(cfg, plan(cfg))
-        return 0
-    from bridgelab.pretrain.cli import EXIT_PREEMPTED
-    from bridgelab.pretrain.trainer import Preempted
-
-    try:
-        print(run_grid(cfg, force=args.force, only=only or None))
-    except Preempted as exc:
-        print(f"bridgelab grid: {exc}; run the same command to resume", file=sys.stderr)
-        return EXIT_PREEMPTED
-    return 0
+        if not 0 <= index < len(runs):
+            raise ConfigError(f"--index {index}: the grid has runs 0-{len(runs) - 1}")
+        only = [*(only or []), runs[index]["name"]]
+    return run_grid(cfg, force=force, only=only)

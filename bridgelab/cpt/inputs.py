@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bridgelab.config import Config, param
-from bridgelab.data.readers import SourceConfig, expand_paths, read_line_aligned, read_source
-from bridgelab.data.records import (
+from bridgelab.contracts.records import (
     Document,
     ParallelPair,
     ReadStats,
@@ -23,12 +22,14 @@ from bridgelab.data.records import (
     check_unique_ids,
     read_pairs,
 )
-from bridgelab.data.scripts import (
+from bridgelab.contracts.scripts import (
     LANG_SCRIPTS,
     MIN_LETTERS_FOR_SCRIPT_CHECK,
     letters_in_script,
     scripts_for,
 )
+from bridgelab.data.readers import SourceConfig, expand_paths, read_source
+from bridgelab.data.sources import read_line_aligned
 from bridgelab.errors import ConfigError
 
 

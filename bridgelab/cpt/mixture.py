@@ -10,7 +10,6 @@ minus ``setting``/``out_dir`` only, so the settings of one language are comparab
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import random
@@ -22,17 +21,18 @@ import numpy as np
 from tqdm import tqdm
 
 from bridgelab.config import Config, config_hash, param
-from bridgelab.cpt.bridges import Order, Setting, Unit, pair_cost, pair_units
+from bridgelab.contracts.markers import done_with_config, is_done, mark_done, prepare_run_folder
+from bridgelab.contracts.provenance import lineage
+from bridgelab.contracts.scripts import DEFAULT_MIN_SCRIPT_FRACTION
+from bridgelab.contracts.settings import Setting
+from bridgelab.contracts.shards import token_dtype, tokenize_documents, write_manifest, write_shard
+from bridgelab.cpt.bridges import Order, Unit, pair_cost, pair_units
 from bridgelab.cpt.inputs import PairSourceConfig, read_documents, read_mixture_pairs
 from bridgelab.cpt.packing import pack
-from bridgelab.data.prepare import tokenize_documents
 from bridgelab.data.readers import SourceConfig
-from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION
-from bridgelab.data.shards import token_dtype, write_manifest, write_shard
 from bridgelab.errors import ConfigError, RunFolderError
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import atomic_dir, done_with_config, is_done, mark_done, prepare_run_folder
-from bridgelab.utils.provenance import lineage
+from bridgelab.stage import Step
+from bridgelab.utils.io import atomic_dir
 
 log = logging.getLogger(__name__)
 STAGE = "cpt-mixture"
@@ -58,7 +58,7 @@ class CptMixtureConfig(Config):
     min_script_fraction: float = param(
         DEFAULT_MIN_SCRIPT_FRACTION,
         help="share of a side's letters (of 3 or more) that must be in its language's script; "
-        "the line readers' default (bridgelab.data.scripts.DEFAULT_MIN_SCRIPT_FRACTION)",
+        "the line readers' default (bridgelab.contracts.scripts.DEFAULT_MIN_SCRIPT_FRACTION)",
     )
     skip_bad: bool = param(False, help="skip (and count) bad pairs and records instead of failing")
     shard_tokens: int = param(50_000_000, help="tokens per shard file")
@@ -168,7 +168,7 @@ def _log_dropped(
 
 def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
     """Build (or find complete) the mixture folder of ``cfg``; return it."""
-    from bridgelab.data.tokenizer import load_tokenizer
+    from bridgelab.contracts.tokenizer import load_tokenizer
 
     if not cfg.tokenizer:
         raise ConfigError(
@@ -264,20 +264,13 @@ def run(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
     return build_mixture(cfg, force=force)
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
-
-
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, CptMixtureConfig)
-    if args.dry_run:
-        plan = [
+def plan(cfg: CptMixtureConfig) -> list[Step]:
+    return [
+        Step(
             f"read {len(cfg.pairs)} parallel source(s) en-{cfg.lang}, {len(cfg.docs)} document "
-            f"source(s), {len(cfg.replay)} replay source(s) (replay_fraction {cfg.replay_fraction})",
-            f"arrange the pairs as '{cfg.setting}' and pack for seq_len {cfg.seq_len}",
-            f"write {cfg.out_dir}/ (manifest.json, shard_*.bin, shard_*.docs.jsonl)",
-        ]
-        print_dry_run(cfg, plan)
-        return 0
-    print(run(cfg, force=args.force))
-    return 0
+            f"source(s), {len(cfg.replay)} replay source(s) (replay_fraction "
+            f"{cfg.replay_fraction})"
+        ),  # fmt: skip
+        Step(f"arrange the pairs as '{cfg.setting}' and pack for seq_len {cfg.seq_len}"),
+        Step("write manifest.json, shard_*.bin, shard_*.docs.jsonl", out=cfg.out_dir),
+    ]

@@ -1,7 +1,7 @@
 """Placement of mixture documents in the token stream, knowing the training windows.
 
 The trainer cuts the stream into non-overlapping windows of ``seq_len + 1`` tokens
-(:meth:`bridgelab.data.shards.TokenCorpus.window`) and a window is one training sequence in
+(:meth:`bridgelab.contracts.shards.TokenCorpus.window`) and a window is one training sequence in
 which every token attends to every earlier one, document boundaries or not. So the packing
 decides what the model sees together. It builds the stream window by window, in every setting
 alike:

@@ -30,7 +30,7 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def write_status(out: Path, run: dict[str, Any], status: str, **extra: Any) -> None:
-    from bridgelab.pretrain.checkpoints import list_hf_checkpoints
+    from bridgelab.contracts.runs import list_hf_checkpoints
 
     checkpoints = [[step, str(p)] for step, p in list_hf_checkpoints(run["run_dir"])]
     atomic_write_json(out / "status" / f"{run['name']}.json",

@@ -16,8 +16,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bridgelab.data.scripts import outside_scripts_pattern
-from bridgelab.data.shards import TokenCorpus
+from bridgelab.contracts.scripts import outside_scripts_pattern
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.errors import DataError
 
 MAX_EXAMPLES = 20
@@ -35,7 +35,7 @@ def check_corpus(
 
     ``scripts`` defaults to the scripts the prepare stage stripped the text to.
     """
-    from bridgelab.data.tokenizer import load_tokenizer
+    from bridgelab.contracts.tokenizer import load_tokenizer
 
     corpus = TokenCorpus(path)
     meta = corpus.manifest.get("meta", {})

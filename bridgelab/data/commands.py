@@ -1,15 +1,19 @@
 """Subcommands of the corpus stage (light: no heavy imports here)."""
 
-from bridgelab.stage import Command
+from bridgelab.stage import Command, Stage
 
 COMMANDS = [
-    Command(
+    Stage(
         "tokenizer",
         "train, copy or convert the tokenizer (byte-level BPE or Qwen)",
         "bridgelab.data.tokenizer",
+        "bridgelab.data.tokenizer:TokenizerConfig",
     ),
-    Command(
-        "prepare", "filter, tokenize and pack corpora into token shards", "bridgelab.data.prepare"
+    Stage(
+        "prepare",
+        "filter, tokenize and pack corpora into token shards",
+        "bridgelab.data.prepare",
+        "bridgelab.data.prepare:PrepareConfig",
     ),
     Command(
         "check-corpus",

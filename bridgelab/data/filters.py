@@ -18,8 +18,8 @@ from typing import Any, Literal
 import regex
 
 from bridgelab.config import Config, param
-from bridgelab.data.records import Document
-from bridgelab.data.scripts import letters_in_script, strip_outside
+from bridgelab.contracts.records import Document
+from bridgelab.contracts.scripts import letters_in_script, strip_outside
 from bridgelab.errors import ConfigError
 
 _SHAD = "།"

@@ -11,39 +11,32 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import logging
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from tqdm import tqdm
-
 from bridgelab.config import Config, config_hash, param
-from bridgelab.data.filters import DroppedDocument, FilterConfig, FilterStats, filter_documents
-from bridgelab.data.readers import SourceConfig, expand_paths, read_source, resolve_sources
-from bridgelab.data.records import Document, ReadStats
-from bridgelab.data.shards import (
-    shard_complete,
-    shard_name,
-    token_dtype,
-    write_manifest,
-    write_shard,
-)
-from bridgelab.errors import ConfigError, DataError, RunFolderError
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import (
-    atomic_write_json,
-    atomic_write_jsonl,
+from bridgelab.contracts.markers import (
+    DONE_MARKER,
     is_done,
     mark_done,
+    move_aside,
     prepare_run_folder,
 )
-from bridgelab.utils.provenance import lineage, refuse_if_stale
+from bridgelab.contracts.provenance import lineage, refuse_if_stale
+from bridgelab.contracts.records import Document, ReadStats
+from bridgelab.contracts.shards import (
+    write_documents_to_shards,
+    write_manifest,
+)
+from bridgelab.data.filters import DroppedDocument, FilterConfig, FilterStats, filter_documents
+from bridgelab.data.readers import SourceConfig, expand_paths, read_source, resolve_sources
+from bridgelab.errors import ConfigError, DataError, RunFolderError
+from bridgelab.stage import Step
+from bridgelab.utils.io import atomic_write_json, atomic_write_jsonl
 
 log = logging.getLogger(__name__)
 STATE_FILE = "prepare_state.json"
@@ -77,84 +70,6 @@ class PrepareConfig(Config):
             raise ConfigError("batch_size: must be >= 1")
 
 
-def tokenize_documents(
-    tokenizer: Any, texts: Sequence[str], eos_id: int, *, batch_size: int = 2048
-) -> list[np.ndarray]:
-    """Token ids of each text followed by ``eos_id``, one int64 array per text.
-
-    Works on the Rust tokenizer directly (``encode_batch_fast``: no offsets, parallel across
-    the batch), which is where the time goes; Python only appends the EOS.
-    """
-    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
-    out: list[np.ndarray] = []
-    for start in range(0, len(texts), batch_size):
-        batch = list(texts[start : start + batch_size])
-        for enc in backend.encode_batch_fast(batch, add_special_tokens=False):
-            ids = enc.ids
-            ids.append(eos_id)
-            out.append(np.asarray(ids, dtype=np.int64))
-    return out
-
-
-def _existing_shard(out_dir: Path, index: int, ids: list[str]) -> dict[str, Any]:
-    """The manifest entry of a complete shard on disk, after checking it holds ``ids``."""
-    name = shard_name(index)
-    rows = [
-        json.loads(line)
-        for line in (out_dir / f"{name}.docs.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    if [r["id"] for r in rows] != ids:
-        raise RunFolderError(
-            f"{out_dir / name}: holds other documents than this run would write (the input "
-            f"changed since the interrupted run); pass --force to start again"
-        )
-    return {"name": name, "num_tokens": sum(r["length"] for r in rows), "num_docs": len(rows)}
-
-
-def write_documents_to_shards(
-    docs: Iterable[dict[str, Any]],
-    tokenizer: Any,
-    out_dir: str | Path,
-    *,
-    eos_id: int,
-    vocab_size: int,
-    shard_docs: int = 2000,
-    batch_size: int = 2048,
-    progress: bool = True,
-) -> list[dict[str, Any]]:
-    """Pack documents (dicts with ``id``, ``text`` and any extra index keys) into shards.
-
-    Complete shards already in ``out_dir`` are verified and skipped (resume). Returns the
-    shard entries for :func:`~bridgelab.data.shards.write_manifest`; writing the manifest is
-    left to the caller, which knows the statistics and metadata.
-    """
-    out_dir = Path(out_dir)
-    dtype = token_dtype(vocab_size)
-    entries = []
-    seen: set[str] = set()
-    with tqdm(desc=f"prepare {out_dir.name}", unit="doc", disable=not progress) as bar:
-        it = iter(docs)
-        for index in itertools.count():
-            chunk = list(itertools.islice(it, shard_docs))
-            if not chunk:
-                break
-            ids = [d["id"] for d in chunk]
-            for doc_id in ids:
-                if doc_id in seen:
-                    raise DataError(f"duplicate document id '{doc_id}' (shard {shard_name(index)})")
-                seen.add(doc_id)
-            if shard_complete(out_dir, index):
-                entries.append(_existing_shard(out_dir, index, ids))
-            else:
-                tokens = tokenize_documents(
-                    tokenizer, [d["text"] for d in chunk], eos_id, batch_size=batch_size
-                )
-                rows = [{k: v for k, v in d.items() if k != "text"} for d in chunk]
-                entries.append(write_shard(out_dir, index, tokens, rows, dtype))
-            bar.update(len(chunk))
-    return entries
-
-
 def _unique_documents(
     cfg: PrepareConfig, read_stats: list[ReadStats], duplicates: list[str]
 ) -> Iterator[Document]:
@@ -186,18 +101,14 @@ def _claim_folder(out: Path, identity: dict[str, str], force: bool) -> None:
                     f"{out} already holds other files (another config, tokenizer or a finished "
                     f"run); choose another out_dir or pass --force to move it aside"
                 )
-            n = 1
-            while out.with_name(f"{out.name}.old-{n}").exists():
-                n += 1
-            os.replace(out, out.with_name(f"{out.name}.old-{n}"))
-            log.info("moved the old %s aside to %s.old-%d", out, out.name, n)
+            log.info("moved the old %s aside to %s", out, move_aside(out))
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(state, identity)
 
 
 def run(cfg: PrepareConfig, *, force: bool = False) -> Path:
     """Write the shard folder ``cfg.out_dir``; skip it when done, resume it when partial."""
-    from bridgelab.data.tokenizer import load_tokenizer, tokenizer_info
+    from bridgelab.contracts.tokenizer import load_tokenizer, tokenizer_info
 
     out = Path(cfg.out_dir)
     info = tokenizer_info(cfg.tokenizer)  # cheap: the hash, without loading the tokenizer
@@ -287,30 +198,26 @@ def run(cfg: PrepareConfig, *, force: bool = False) -> Path:
 
 
 def _done_info(out: Path) -> dict[str, Any]:
-    return json.loads((out / "DONE").read_text(encoding="utf-8"))
+    return json.loads((out / DONE_MARKER).read_text(encoding="utf-8"))
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-bad", action="store_true", help="same as skip_bad=true: skip and count bad records"
     )
 
 
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, PrepareConfig)
+def options(args: argparse.Namespace) -> dict[str, Any]:
     if args.skip_bad:
-        cfg.skip_bad = True
-    if args.dry_run:
-        sources = resolve_sources(cfg.sources, cfg.data_root)
-        plan = [f"read {s.format} {s.path or s.hf_name} (lang {s.lang})" for s in sources]
-        plan.append(
-            f"filter: mode {cfg.filter.mode}, scripts {cfg.filter.scripts}, min_chars {cfg.filter.min_chars}"
-        )
-        plan.append(
-            f"tokenize with {cfg.tokenizer}; write {cfg.shard_docs} documents per shard to {cfg.out_dir}"
-        )
-        print_dry_run(cfg, plan)
-        return 0
-    print(run(cfg, force=args.force))
-    return 0
+        args.overrides = [*(args.overrides or []), "skip_bad=true"]
+    return {}
+
+
+def plan(cfg: PrepareConfig) -> list[Step]:
+    sources = resolve_sources(cfg.sources, cfg.data_root)
+    out = [Step(f"read {s.format} {s.path or s.hf_name} (lang {s.lang})") for s in sources]
+    out.append(Step(f"filter: mode {cfg.filter.mode}, scripts {cfg.filter.scripts}, "
+                    f"min_chars {cfg.filter.min_chars}"))  # fmt: skip
+    out.append(Step(f"tokenize with {cfg.tokenizer}; write {cfg.shard_docs} documents per shard",
+                    out=cfg.out_dir))  # fmt: skip
+    return out

@@ -1,6 +1,6 @@
 """Document and parallel-pair readers: JSONL (plain, .gz, .xz), plain text, parquet, HF datasets.
 
-Every reader yields :class:`~bridgelab.data.records.Document` records and names the file and
+Every reader yields :class:`~bridgelab.contracts.records.Document` records and names the file and
 line (or row) of a bad record. A :class:`SourceConfig` declares one input; :func:`read_source`
 turns it into documents, so the tokenizer and prepare stages read every corpus the same way.
 """
@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bridgelab.config import Config, param
-from bridgelab.data.records import (
+from bridgelab.contracts.records import (
     Document,
-    ParallelPair,
     ReadStats,
     parse_records,
     read_jsonl_records,
 )
-from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION, MIN_LETTERS_FOR_SCRIPT_CHECK
+from bridgelab.data.sources import read_mono
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.utils.io import iter_lines
 
@@ -187,8 +186,6 @@ def read_source(
         if cfg.format == "hf":
             yield from _read_hf(cfg, skip_bad, stats)
         elif cfg.format == "shared":
-            from bridgelab.data.sources import read_mono
-
             yield from read_mono(cfg.lang, cfg.path, skip_bad=skip_bad, stats=stats)
         else:
             for path in expand_paths(cfg.path):
@@ -203,65 +200,3 @@ def read_source(
         yield doc
         if cfg.limit and n >= cfg.limit:
             return
-
-
-def read_line_aligned(
-    path_a: str | Path,
-    path_b: str | Path,
-    *,
-    lang_a: str,
-    lang_b: str,
-    source: str,
-    id_prefix: str,
-    script_a: str | None = None,
-    script_b: str | None = None,
-    min_script_fraction: float = DEFAULT_MIN_SCRIPT_FRACTION,
-    skip_bad: bool = False,
-    stats: ReadStats | None = None,
-) -> list[ParallelPair]:
-    """Pairs from two line-aligned files (line i of one translates line i of the other).
-
-    Ids are ``<id_prefix>-<line index, 6 digits>`` (0-based), stable across runs. Different
-    line counts are always an error; an empty side or a side whose letters are mostly not in
-    its declared script is an error naming file and line, or is skipped and counted with
-    ``skip_bad`` (``stats.reasons``: ``empty_side``, ``wrong_script``). The default fraction
-    (:data:`~bridgelab.data.scripts.DEFAULT_MIN_SCRIPT_FRACTION`, 0.2) accepts real lines that
-    keep English names and rejects a side in the wrong script or left untranslated.
-    """
-    from bridgelab.data.scripts import letters_in_script
-
-    stats = stats if stats is not None else ReadStats(f"{path_a} + {path_b}")
-    lines_a = [line for _, line in iter_lines(path_a)]
-    lines_b = [line for _, line in iter_lines(path_b)]
-    # a trailing newline leaves no extra line with iter_lines, so counts compare directly
-    if len(lines_a) != len(lines_b):
-        raise DataError(
-            f"{path_a} has {len(lines_a)} lines but {path_b} has {len(lines_b)}: not line-aligned"
-        )
-    pairs = []
-    for i, (text_a, text_b) in enumerate(zip(lines_a, lines_b)):
-        reason = "empty_side"
-        try:
-            for path, text, script in ((path_a, text_a, script_a), (path_b, text_b, script_b)):
-                where = f"{path}:{i + 1}"
-                if not text.strip():
-                    raise DataError(f"{where}: empty line (the other side is not empty)")
-                if script:
-                    in_script, letters = letters_in_script(text, script)
-                    # a few letters ("150ml" among Mongolian answer options) are no evidence
-                    if (
-                        letters >= MIN_LETTERS_FOR_SCRIPT_CHECK
-                        and in_script / letters < min_script_fraction
-                    ):
-                        reason = "wrong_script"
-                        raise DataError(
-                            f"{where}: only {in_script} of {letters} letters are {script} script"
-                        )
-        except DataError as exc:
-            if not skip_bad:
-                raise
-            stats.skip(exc, reason)
-            continue
-        stats.read += 1
-        pairs.append(ParallelPair(f"{id_prefix}-{i:06d}", lang_a, lang_b, text_a, text_b, source))
-    return pairs

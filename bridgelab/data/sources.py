@@ -15,11 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridgelab.contracts.records import Document, ParallelPair, ReadStats, read_jsonl_records
+from bridgelab.contracts.scripts import (
+    DEFAULT_MIN_SCRIPT_FRACTION,
+    MIN_LETTERS_FOR_SCRIPT_CHECK,
+    letters_in_script,
+)
 from bridgelab.data.filters import normalize_tibetan_segmented
-from bridgelab.data.readers import read_line_aligned
-from bridgelab.data.records import Document, ParallelPair, ReadStats, read_jsonl_records
-from bridgelab.data.scripts import DEFAULT_MIN_SCRIPT_FRACTION
 from bridgelab.errors import DataError
+from bridgelab.utils.io import iter_lines
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,66 @@ PARALLEL: dict[str, dict[str, ParallelFiles]] = {
         "mn": ParallelFiles("parallel/milic_mn_mong/segments.eng_Latn.gz", "parallel/milic_mn_mong/segments.mon_Mong.gz", "Mongolian"),
     },
 }  # fmt: skip
+
+
+def read_line_aligned(
+    path_a: str | Path,
+    path_b: str | Path,
+    *,
+    lang_a: str,
+    lang_b: str,
+    source: str,
+    id_prefix: str,
+    script_a: str | None = None,
+    script_b: str | None = None,
+    min_script_fraction: float = DEFAULT_MIN_SCRIPT_FRACTION,
+    skip_bad: bool = False,
+    stats: ReadStats | None = None,
+) -> list[ParallelPair]:
+    """Pairs from two line-aligned files (line i of one translates line i of the other).
+
+    Ids are ``<id_prefix>-<line index, 6 digits>`` (0-based), stable across runs. Different
+    line counts are always an error; an empty side or a side whose letters are mostly not in
+    its declared script is an error naming file and line, or is skipped and counted with
+    ``skip_bad`` (``stats.reasons``: ``empty_side``, ``wrong_script``). The default fraction
+    (:data:`~bridgelab.contracts.scripts.DEFAULT_MIN_SCRIPT_FRACTION`, 0.2) accepts real lines that
+    keep English names and rejects a side in the wrong script or left untranslated.
+    """
+    stats = stats if stats is not None else ReadStats(f"{path_a} + {path_b}")
+    lines_a = [line for _, line in iter_lines(path_a)]
+    lines_b = [line for _, line in iter_lines(path_b)]
+    # a trailing newline leaves no extra line with iter_lines, so counts compare directly
+    if len(lines_a) != len(lines_b):
+        raise DataError(
+            f"{path_a} has {len(lines_a)} lines but {path_b} has {len(lines_b)}: not line-aligned"
+        )
+    pairs = []
+    for i, (text_a, text_b) in enumerate(zip(lines_a, lines_b)):
+        reason = "empty_side"
+        try:
+            for path, text, script in ((path_a, text_a, script_a), (path_b, text_b, script_b)):
+                where = f"{path}:{i + 1}"
+                if not text.strip():
+                    raise DataError(f"{where}: empty line (the other side is not empty)")
+                if script:
+                    in_script, letters = letters_in_script(text, script)
+                    # a few letters ("150ml" among Mongolian answer options) are no evidence
+                    if (
+                        letters >= MIN_LETTERS_FOR_SCRIPT_CHECK
+                        and in_script / letters < min_script_fraction
+                    ):
+                        reason = "wrong_script"
+                        raise DataError(
+                            f"{where}: only {in_script} of {letters} letters are {script} script"
+                        )
+        except DataError as exc:
+            if not skip_bad:
+                raise
+            stats.skip(exc, reason)
+            continue
+        stats.read += 1
+        pairs.append(ParallelPair(f"{id_prefix}-{i:06d}", lang_a, lang_b, text_a, text_b, source))
+    return pairs
 
 
 def _root(root: str | Path) -> Path:

@@ -10,7 +10,6 @@ paired with a tokenizer it was not trained with.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -19,22 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bridgelab.config import Config, config_hash, param
+from bridgelab.contracts.markers import done_with_config, is_done, mark_done, prepare_run_folder
+from bridgelab.contracts.provenance import lineage
+from bridgelab.contracts.tokenizer import EOS_TOKEN, INFO_FILE, load_hf_folder, save_tokenizer
 from bridgelab.data.readers import SourceConfig, read_source, resolve_sources
 from bridgelab.errors import ConfigError, DataError, RunFolderError
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import (
-    atomic_write_json,
-    done_with_config,
-    is_done,
-    mark_done,
-    prepare_run_folder,
-)
-from bridgelab.utils.provenance import lineage
+from bridgelab.stage import Step
 
 log = logging.getLogger(__name__)
 
-INFO_FILE = "bridgelab_tokenizer.json"
-EOS_TOKEN = "<|endoftext|>"
 # Qwen2/Qwen2.5 pre-tokenization (SOURCES.md): like GPT-4's but with single digits.
 QWEN_PATTERN = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
@@ -79,7 +71,7 @@ class TokenizerConfig(Config):
     clone_script: str = param(
         "",
         help="bpe: also give every English token a twin in this script (Han, Hangul, Mongolian, "
-        "Yi), the token-level clone of English (bridgelab.data.clone): clone texts in `corpora` "
+        "Yi), the token-level clone of English (bridgelab.contracts.clone): clone texts in `corpora` "
         "are left out of BPE training and checked to tokenize token by token like their "
         "English; '': no clone",
     )
@@ -90,7 +82,7 @@ class TokenizerConfig(Config):
         if self.clone_script:
             import regex
 
-            from bridgelab.data.clone import check_script, inverse_map
+            from bridgelab.contracts.clone import check_script, inverse_map
 
             if self.kind != "bpe":
                 raise ConfigError("clone_script: only a trained BPE (kind: bpe) can hold a clone")
@@ -125,17 +117,10 @@ def _hf_tokenizer_class():
     return PreTrainedTokenizerFast
 
 
-def canonical_hash(tokenizer_json: Path) -> str:
-    """sha256 of ``tokenizer.json`` with sorted keys and no whitespace (formatting-independent)."""
-    data = json.loads(tokenizer_json.read_text(encoding="utf-8"))
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 def _iter_texts(cfg: TokenizerConfig, clones: list[str] | None = None) -> Iterator[str]:
     """The training texts; with a clone script, clone texts go to ``clones`` instead (their
     tokens are mirrored from English, not learnt)."""
-    from bridgelab.data.clone import has_clone_chars
+    from bridgelab.contracts.clone import has_clone_chars
 
     for source in resolve_sources(cfg.corpora, cfg.data_root):
         for doc in read_source(source, skip_bad=cfg.skip_bad):
@@ -190,7 +175,7 @@ def _add_clone(tok: Any, cfg: TokenizerConfig, clone_texts: list[str]) -> Any:
     corpora: English documents and the clone documents left out of training."""
     from tokenizers import Tokenizer
 
-    from bridgelab.data.clone import mirror_bpe, verify_mirror
+    from bridgelab.contracts.clone import mirror_bpe, verify_mirror
 
     data = json.loads(tok.to_str())
     added = mirror_bpe(data, cfg.clone_script)
@@ -230,68 +215,11 @@ def build_qwen_tokenizer(tiktoken_file: str | Path):
     return tok
 
 
-def _load_hf_folder(path: Path):
-    from transformers import AutoTokenizer
-
-    if not path.is_dir():
-        raise DataError(f"tokenizer folder not found: {path}")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-    except Exception as exc:  # transformers raises OSError/ValueError/JSON errors alike
-        raise DataError(f"{path}: not a loadable Hugging Face tokenizer folder ({exc})") from None
-    if not getattr(tokenizer, "is_fast", False):
-        raise DataError(f"{path}: only fast (tokenizer.json) tokenizers are supported")
-    if tokenizer.eos_token is None:
-        raise DataError(f"{path}: the tokenizer declares no EOS token")
-    return tokenizer
-
-
-def save_tokenizer(
-    tokenizer: Any, out_dir: Path, source: str, *, clone_script: str = ""
-) -> dict[str, Any]:
-    """Save a fast HF tokenizer and its ``bridgelab_tokenizer.json``; return the info."""
-    tokenizer.save_pretrained(str(out_dir))
-    info = {
-        "hash": canonical_hash(out_dir / "tokenizer.json"),
-        "vocab_size": len(tokenizer),
-        "eos_token": tokenizer.eos_token,
-        "eos_id": tokenizer.eos_token_id,
-        "source": source,
-    }
-    if clone_script:  # the token-level clone of English the tokenizer holds (data.clone)
-        info["clone_script"] = clone_script
-    atomic_write_json(out_dir / INFO_FILE, info)
-    return info
-
-
-def tokenizer_info(path: str | Path) -> dict[str, Any]:
-    """The ``bridgelab_tokenizer.json`` of a tokenizer folder (checked against tokenizer.json)."""
-    path = Path(path)
-    info_path, json_path = path / INFO_FILE, path / "tokenizer.json"
-    if not json_path.is_file():
-        raise DataError(f"{path}: no tokenizer.json (not a tokenizer folder)")
-    if not info_path.is_file():
-        raise DataError(f"{path}: no {INFO_FILE}; create the folder with `bridgelab tokenizer`")
-    try:
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{info_path}: malformed JSON ({exc.msg})") from None
-    if info.get("hash") != canonical_hash(json_path):
-        raise DataError(f"{json_path}: changed since it was saved (hash differs from {info_path})")
-    return info
-
-
-def load_tokenizer(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """(PreTrainedTokenizerFast, info) of a folder written by `bridgelab tokenizer`."""
-    info = tokenizer_info(path)
-    return _load_hf_folder(Path(path)), info
-
-
 def build(cfg: TokenizerConfig) -> tuple[Any, str]:
     """The HF tokenizer the config describes, and a one-line description of its source."""
     cls = _hf_tokenizer_class()
     if cfg.kind == "hf":
-        return _load_hf_folder(Path(cfg.path)), f"hf:{cfg.path}"
+        return load_hf_folder(Path(cfg.path)), f"hf:{cfg.path}"
     if cfg.kind == "tiktoken":
         backend, source = build_qwen_tokenizer(cfg.path), f"tiktoken:{Path(cfg.path).name}"
     else:
@@ -325,25 +253,23 @@ def run(cfg: TokenizerConfig, *, force: bool = False) -> Path:
     return out
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-bad", action="store_true", help="same as skip_bad=true: skip and count bad records"
     )
 
 
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, TokenizerConfig)
+def options(args: argparse.Namespace) -> dict[str, Any]:
     if args.skip_bad:
-        cfg.skip_bad = True
-    if args.dry_run:
-        what = {
-            "bpe": f"train a byte-level BPE of {cfg.vocab_size} tokens on "
-            f"{len(cfg.corpora)} corpora ({', '.join(c.lang for c in cfg.corpora)})",
-            "hf": f"copy the HF tokenizer folder {cfg.path}",
-            "tiktoken": f"build the Qwen tokenizer from {cfg.path}",
-        }[cfg.kind]
-        print_dry_run(cfg, [what, f"write {cfg.out_dir}/ (tokenizer.json, {INFO_FILE})"])
-        return 0
-    print(run(cfg, force=args.force))
-    return 0
+        args.overrides = [*(args.overrides or []), "skip_bad=true"]
+    return {}
+
+
+def plan(cfg: TokenizerConfig) -> list[Step]:
+    what = {
+        "bpe": f"train a byte-level BPE of {cfg.vocab_size} tokens on "
+        f"{len(cfg.corpora)} corpora ({', '.join(c.lang for c in cfg.corpora)})",
+        "hf": f"copy the HF tokenizer folder {cfg.path}",
+        "tiktoken": f"build the Qwen tokenizer from {cfg.path}",
+    }[cfg.kind]
+    return [Step(what), Step(f"write the tokenizer (tokenizer.json, {INFO_FILE})", out=cfg.out_dir)]

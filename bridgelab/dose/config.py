@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bridgelab.config import Config, param
+from bridgelab.contracts.settings import BASELINE
 from bridgelab.errors import ConfigError
 
 
@@ -26,7 +27,7 @@ class DoseConfig(Config):
     steps: Literal["last", "all"] = param(
         "last", help="last: each run's last checkpoint only; all: every step (curves over CPT)"
     )
-    baseline: str = param("nobridge", help="the setting without bridges (transfer differences)")
+    baseline: str = param(BASELINE, help="the setting without bridges (transfer differences)")
     treatments: list[str] = param(["bridge"], help="settings compared against the baseline")
     n_boot: int = param(
         1000,

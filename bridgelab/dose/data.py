@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from bridgelab.data.records import read_jsonl_records, read_probes
+from bridgelab.contracts.records import read_jsonl_records, read_probes
+from bridgelab.contracts.truth import GROUND_TRUTH, parse_ground_truth_row
 from bridgelab.errors import DataError
-from bridgelab.synth.output import GROUND_TRUTH, parse_ground_truth_row
 
 DESIGNS = ("dose", "priority", "robust")
 RESULT_KEYS = ("run", "setting", "seed", "step", "item_id", "scorer", "culture_lang",

@@ -10,7 +10,7 @@ Neither scikit-learn (no intervals, no floor) nor statsmodels (not installed, an
 need a custom link) fits this, and two parameters need no library: maximum likelihood by Fisher
 scoring on the per-level sums, vectorised over bootstrap replicates so a thousand resamples of
 a group take milliseconds. Facts are the resampling unit (all seeds of a drawn fact kept), as in
-``bridgelab.probes.stats``. Credits may be fractional (a tie earns 1/k): the binomial likelihood
+``bridgelab.utils.stats``. Credits may be fractional (a tie earns 1/k): the binomial likelihood
 is then a quasi-likelihood, which gives the same estimating equations.
 """
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bridgelab.contracts.settings import BRIDGE, NOBRIDGE, NULL_SETTING
 from bridgelab.dose.fit import Fit, to_x
 from bridgelab.probes.curves import DASHES, MARKERS, _plt
 
@@ -25,7 +26,7 @@ def _save(plt, fig, path: Path) -> Path:
 
 def _setting_order(settings: list[str]) -> list[str]:
     # the comparison first, the random-init reference last: stable colours across panels
-    rank = {"bridge": 0, "nobridge": 1, "random-init": 9}
+    rank = {BRIDGE: 0, NOBRIDGE: 1, NULL_SETTING: 9}
     return sorted(settings, key=lambda s: (rank.get(s, 5), s))
 
 

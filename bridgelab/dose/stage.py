@@ -16,7 +16,6 @@ Output folder::
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 from typing import Any
@@ -25,23 +24,22 @@ import pandas as pd
 
 from bridgelab.config import config_hash
 from bridgelab.dose.config import DoseConfig
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
+from bridgelab.stage import Step, steps
 
 log = logging.getLogger(__name__)
 
 
-def plan(cfg: DoseConfig) -> list[str]:
+def plan(cfg: DoseConfig) -> list[Step]:
     band = f"{cfg.n_boot} bootstrap resamples over facts" if cfg.n_boot else "parametric"
-    return [
+    return steps([
         f"read {cfg.world}/ground_truth.jsonl and the `{cfg.scorer}` rows of {cfg.results}",
         f"fit accuracy ~ log2(count + 1) per culture, direction, setting and step "
         f"(floor: {cfg.floor}; {cfg.steps} steps; band and threshold CI: {band})",
         f"{', '.join(cfg.treatments)} - {cfg.baseline} per source count on the transfer curves",
         "a crossed dose design: one fit per question language on own and other count (transfer)",
         "priority and robust tables where the world has such facts",
-        f"write {cfg.out_dir}/ (dose.csv, fit.csv/md, dose.png, transfer_dose, grid, crossed, "
-        "priority, robust, summary.json)",
-    ]
+    ]) + [Step("write dose.csv, fit.csv/md, dose.png, transfer_dose, grid, crossed, priority, "
+               "robust, summary.json", out=cfg.out_dir)]  # fmt: skip
 
 
 def _curve_table(fits: dict[tuple, Any]) -> pd.DataFrame:
@@ -72,18 +70,12 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def run(cfg: DoseConfig, *, force: bool = False) -> Path:
     """Write the dose-response tables and figures; skip when finished with this config."""
+    from bridgelab.contracts.markers import done_with_config, mark_done, prepare_run_folder
+    from bridgelab.contracts.provenance import lineage
     from bridgelab.dose import analysis, data, tables
     from bridgelab.dose.crossed import crossed_table
     from bridgelab.dose.plots import plot_dose, plot_transfer_dose
-    from bridgelab.utils.io import (
-        atomic_path,
-        atomic_write_json,
-        atomic_write_text,
-        done_with_config,
-        mark_done,
-        prepare_run_folder,
-    )
-    from bridgelab.utils.provenance import lineage
+    from bridgelab.utils.io import atomic_path, atomic_write_json, atomic_write_text
 
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
@@ -166,16 +158,5 @@ def run(cfg: DoseConfig, *, force: bool = False) -> Path:
     return out
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
-
-
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, DoseConfig)
-    if args.dry_run:
-        print_dry_run(cfg, plan(cfg))
-        return 0
-    out = run(cfg, force=args.force)
-    print((out / "fit.md").read_text(encoding="utf-8"))
-    print(f"dose analysis: {out}")
-    return 0
+def summary(out: Path) -> list[str]:
+    return [(out / "fit.md").read_text(encoding="utf-8"), f"dose analysis: {out}"]

@@ -1,23 +1,4 @@
-"""bridgelab.pretrain: Qwen2 pretraining (and CPT) with DeepSpeed.
+"""Qwen2 pretraining (and CPT) with DeepSpeed (`bridgelab pretrain`, docs/pretrain.md).
 
-Kept import-light so that the CLI lists commands without importing torch; ``run`` imports the
-trainer on first call.
+``model.py`` is the pure model; ``engine.py`` wraps it in DeepSpeed; ``trainer.run`` is the stage.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bridgelab.pretrain.config import PretrainConfig
-
-
-def run(cfg: PretrainConfig, *, force: bool = False) -> Path:
-    """Train the run ``cfg`` describes (see :func:`bridgelab.pretrain.trainer.run`)."""
-    from bridgelab.pretrain.trainer import run as _run
-
-    return _run(cfg, force=force)
-
-
-__all__ = ["run"]

@@ -9,35 +9,16 @@ tags holding it are candidates for ``resume: auto``.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from bridgelab.contracts.runs import STEP_RE, hf_step_dir, step_folders
 from bridgelab.errors import RunFolderError
 from bridgelab.utils.io import atomic_dir, atomic_write_json
 
-HF_DIR = "hf"
 DS_DIR = "ds"
 COMPLETE = "COMPLETE"
-_STEP_RE = re.compile(r"^step_(\d{6,})$")
-
-
-def hf_step_dir(run_dir: str | Path, step: int) -> Path:
-    return Path(run_dir) / HF_DIR / f"step_{step:06d}"
-
-
-def list_hf_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
-    """The HF exports of a run, as ``(step, folder)`` in step order."""
-    root = Path(run_dir) / HF_DIR
-    if not root.is_dir():
-        return []
-    found = []
-    for child in root.iterdir():
-        match = _STEP_RE.match(child.name)
-        if match and (child / "bridgelab.json").is_file():
-            found.append((int(match.group(1)), child))
-    return sorted(found)
 
 
 def export_hf(
@@ -61,28 +42,13 @@ def export_hf(
     return target
 
 
-def read_export_info(folder: str | Path) -> dict[str, Any]:
-    path = Path(folder) / "bridgelab.json"
-    if not path.is_file():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def ds_tag(step: int) -> str:
     return f"step_{step:06d}"
 
 
 def complete_ds_tags(run_dir: str | Path) -> list[tuple[int, Path]]:
     """Complete DeepSpeed resume states of a run, in step order."""
-    root = Path(run_dir) / DS_DIR
-    if not root.is_dir():
-        return []
-    found = []
-    for child in root.iterdir():
-        match = _STEP_RE.match(child.name)
-        if match and (child / COMPLETE).is_file():
-            found.append((int(match.group(1)), child))
-    return sorted(found)
+    return step_folders(Path(run_dir) / DS_DIR, COMPLETE)
 
 
 def mark_ds_complete(tag_dir: Path, info: dict[str, Any]) -> None:
@@ -98,7 +64,7 @@ def prune_ds_states(run_dir: str | Path, keep_last: int) -> list[Path]:
     keep = {p for _, p in complete[-keep_last:]}
     newest = complete[-1][0]
     for child in sorted((Path(run_dir) / DS_DIR).iterdir()):
-        match = _STEP_RE.match(child.name)
+        match = STEP_RE.match(child.name)
         if not match or child in keep:
             continue
         # an incomplete tag newer than the newest complete one may still be being written

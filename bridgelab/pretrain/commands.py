@@ -1,12 +1,13 @@
 """Subcommands of the pretraining stage (light: no torch import here)."""
 
-from bridgelab.stage import Command
+from bridgelab.stage import Command, Stage
 
 COMMANDS = [
-    Command(
+    Stage(
         "pretrain",
         "train a Qwen2 causal LM with DeepSpeed on token shards (also CPT via init_from)",
-        "bridgelab.pretrain.cli",
+        "bridgelab.pretrain.stage",
+        "bridgelab.pretrain.config:PretrainConfig",
     ),
     Command(
         "trace-step",

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from bridgelab.data.shards import DocSpan, TokenCorpus
+from bridgelab.contracts.shards import DocSpan, TokenCorpus
 from bridgelab.errors import DataError
 
 

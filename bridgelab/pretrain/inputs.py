@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from bridgelab.config import config_hash
-from bridgelab.data.shards import TokenCorpus
-from bridgelab.data.tokenizer import load_tokenizer
+from bridgelab.contracts.markers import is_done
+from bridgelab.contracts.provenance import refuse_if_stale
+from bridgelab.contracts.runs import read_export_info
+from bridgelab.contracts.shards import TokenCorpus
+from bridgelab.contracts.tokenizer import load_tokenizer
 from bridgelab.errors import ConfigError, DataError, RunFolderError
-from bridgelab.pretrain.checkpoints import read_export_info
 from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.data_order import StepOrder
 from bridgelab.pretrain.model import model_vocab_size, qwen2_config
-from bridgelab.utils.io import is_done
-from bridgelab.utils.provenance import refuse_if_stale
 
 # keys that may change between an interrupted run and its resumption
 RESUMABLE_KEYS = ("out_dir", "resume", "device", "threads", "checkpoint", "log", "estimate")

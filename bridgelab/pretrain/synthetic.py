@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridgelab.data.shards import token_dtype, write_manifest, write_shard
-from bridgelab.data.tokenizer import EOS_TOKEN, load_tokenizer, save_tokenizer
+from bridgelab.contracts.shards import token_dtype, write_manifest, write_shard
+from bridgelab.contracts.tokenizer import EOS_TOKEN, load_tokenizer, save_tokenizer
 
 
 def make_tokenizer(out_dir: str | Path, num_words: int = 250) -> Path:

@@ -1,7 +1,7 @@
 """Training throughput and MFU of a preset, measured through the real trainer.
 
 ``measure`` writes synthetic Markov-chain token shards (``bridgelab.pretrain.synthetic``), runs
-``bridgelab.pretrain.run`` on them (the same DeepSpeed engine, data order, chunked loss and
+``bridgelab.pretrain.trainer.run`` on them (the same DeepSpeed engine, data order, chunked loss and
 metrics as any run; no resume state or export at the end), and summarises the steps after the
 warm-up from ``metrics.jsonl``:
 
@@ -131,11 +131,11 @@ def measure(root: str | Path, *, preset: str = "qwen2.5-0.5b", seq_len: int = 20
     """Train ``warmup + timed`` steps of ``preset`` on synthetic shards; return the numbers."""
     import torch
 
-    from bridgelab.pretrain import run
     from bridgelab.pretrain.inputs import open_inputs
     from bridgelab.pretrain.metrics import read_metrics
     from bridgelab.pretrain.model import flops_per_token, parameter_counts, resolve_attention
     from bridgelab.pretrain.synthetic import make_inputs
+    from bridgelab.pretrain.trainer import run
 
     root = Path(root)
     steps = warmup + timed

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bridgelab.data.shards import TokenCorpus
+from bridgelab.contracts.shards import TokenCorpus
 from bridgelab.errors import DataError, RunFolderError
 from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.data_order import StepOrder, step_documents

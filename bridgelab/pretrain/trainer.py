@@ -1,4 +1,4 @@
-"""`bridgelab.pretrain.run`: train a Qwen2 model with DeepSpeed from a PretrainConfig.
+"""`bridgelab.pretrain.trainer.run`: train a Qwen2 model with DeepSpeed from a PretrainConfig.
 
 The same function runs as one plain process, under torchrun / the deepspeed launcher, and
 under SLURM srun (see ``distributed.fill_env``). Every rank calls it; rank 0 alone writes the
@@ -8,14 +8,15 @@ run folder's files, and DeepSpeed checkpoints are collective.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from bridgelab.errors import RunFolderError
+from bridgelab.contracts.markers import mark_done, move_aside
+from bridgelab.contracts.provenance import lineage
+from bridgelab.errors import RunFolderError, Stopped
 from bridgelab.pretrain import checkpoints as ckpt
 from bridgelab.pretrain.config import PretrainConfig
 from bridgelab.pretrain.data_order import load_batch
@@ -42,26 +43,18 @@ from bridgelab.pretrain.model import (
     parameter_counts,
     resolve_attention,
 )
-from bridgelab.utils.io import atomic_write_json, mark_done
-from bridgelab.utils.provenance import lineage
+from bridgelab.utils.io import atomic_write_json
 from bridgelab.utils.threads import set_threads
 
 log = logging.getLogger(__name__)
 
 
-class Preempted(Exception):
+class Preempted(Stopped):
     """Training stopped on SIGTERM/SIGUSR1 after saving a resume state; run again to resume."""
 
     def __init__(self, run_dir: Path, step: int):
         super().__init__(f"preempted: resume state of step {step} saved in {run_dir / ckpt.DS_DIR}")
         self.run_dir, self.step = run_dir, step
-
-
-def _move_aside(folder: Path) -> None:
-    n = 1
-    while folder.with_name(f"{folder.name}.old-{n}").exists():
-        n += 1
-    os.replace(folder, folder.with_name(f"{folder.name}.old-{n}"))
 
 
 def _init_model(cfg: PretrainConfig, inputs: RunInputs) -> torch.nn.Module:
@@ -144,7 +137,7 @@ def run(cfg: PretrainConfig, *, force: bool = False) -> Path:
     barrier()
     if rank == 0:
         if action == "new" and out.exists() and any(out.iterdir()):
-            _move_aside(out)
+            move_aside(out)
         out.mkdir(parents=True, exist_ok=True)
         cfg.dump(out / "config.yaml")
         atomic_write_json(out / "ds_config.json", ds_config)

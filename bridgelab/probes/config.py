@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bridgelab.config import Config, param
+from bridgelab.contracts.probe_sets import MC_SUFFIXES, McFields, ProbeSet, load_probe_set
 from bridgelab.errors import ConfigError
-from bridgelab.probes.scoring import SCORERS, ScorePolicy
-from bridgelab.probes.sets import MC_SUFFIXES, McFields, ProbeSet, load_probe_set
+from bridgelab.probes.policy import SCORERS, ScorePolicy
 
 
 @dataclass
@@ -128,7 +128,7 @@ MC_ONLY_KEYS = ("fields", "name", "culture")
 
 
 @dataclass
-class CheckpointConfig(Config):
+class CheckpointFolderConfig(Config):
     """An explicit checkpoint folder (HF format), beside or instead of a grid."""
 
     path: str = param(help="HF checkpoint folder (config.json, weights, tokenizer files)")
@@ -168,7 +168,7 @@ class ProbeConfig(Config):
     grid: str = param(
         "", help="a CPT grid folder holding grid.json ('' = explicit checkpoints only)"
     )
-    checkpoints: list[CheckpointConfig] = param([], help="explicit checkpoint folders")
+    checkpoints: list[CheckpointFolderConfig] = param([], help="explicit checkpoint folders")
     probe_sets: list[ProbeSetConfig] = param([], help="the probe sets to score")
     scorers: list[str] = param(
         ["paper", "loglik", "loglik_norm"], help=f"scorers, among {', '.join(SCORERS)}"

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridgelab.probes.stats import bootstrap_mean_ci
-from bridgelab.probes.summary import NULL_SETTING
+from bridgelab.contracts.settings import NULL_SETTING
+from bridgelab.utils.stats import bootstrap_mean_ci
 
 CI_LABEL = "95% bootstrap CI"  # what every shaded band is (bootstrap_mean_ci, items resampled)
 # Lines of one plot differ in marker and dash as well as colour, and are shifted apart by a

@@ -15,37 +15,36 @@ mid-grid resumes where it stopped and never rescores a finished checkpoint.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from bridgelab.config import config_hash
+from bridgelab.contracts.markers import (
+    DONE_MARKER,
+    is_done,
+    mark_done,
+    move_aside,
+    prepare_run_folder,
+)
+from bridgelab.contracts.probe_sets import ProbeSet
+from bridgelab.contracts.provenance import lineage, refuse_if_stale
+from bridgelab.contracts.results import chance_credit, read_rows, summarize
+from bridgelab.contracts.runs import Checkpoint
 from bridgelab.errors import DataError, RunFolderError
 from bridgelab.probes.config import ProbeConfig
 from bridgelab.probes.lint import lint
-from bridgelab.probes.sets import ProbeSet
-from bridgelab.probes.summary import chance_credit, read_rows, summarize
-from bridgelab.probes.units import Unit, load_sets, load_units, null_units, plan, unit_file
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import (
-    atomic_path,
-    atomic_write_json,
-    atomic_write_jsonl,
-    is_done,
-    mark_done,
-    prepare_run_folder,
-)
-from bridgelab.utils.provenance import lineage, refuse_if_stale
+from bridgelab.probes.units import load_sets, load_units, null_units, plan_work, unit_file
+from bridgelab.stage import Step
+from bridgelab.utils.io import atomic_path, atomic_write_json, atomic_write_jsonl
 
 log = logging.getLogger(__name__)
 
 
-def _rows(unit: Unit, pset: ProbeSet, results: dict, items: dict) -> list[dict[str, Any]]:
+def _rows(unit: Checkpoint, pset: ProbeSet, results: dict, items: dict) -> list[dict[str, Any]]:
     rows = []
     for scores in results.values():
         for s in scores:
@@ -71,7 +70,7 @@ def _rows(unit: Unit, pset: ProbeSet, results: dict, items: dict) -> list[dict[s
     return rows
 
 
-def _check_unit_file(path: Path, unit: Unit) -> None:
+def _check_unit_file(path: Path, unit: Checkpoint) -> None:
     """A finished unit file must come from the same checkpoint (and null-ness) as planned."""
     with path.open(encoding="utf-8") as fh:
         first = fh.readline()
@@ -85,7 +84,7 @@ def _check_unit_file(path: Path, unit: Unit) -> None:
         )
 
 
-def score_plan(cfg: ProbeConfig, out: Path, work: list[tuple[Unit, ProbeSet]]) -> None:
+def score_plan(cfg: ProbeConfig, out: Path, work: list[tuple[Checkpoint, ProbeSet]]) -> None:
     """Score every unit whose file is missing. Each checkpoint folder is opened once and each
     of its sets scored once, then written for every unit that shares it (the runs of a grid
     share their step-0 model; its scores do not depend on the run)."""
@@ -93,7 +92,7 @@ def score_plan(cfg: ProbeConfig, out: Path, work: list[tuple[Unit, ProbeSet]]) -
     from bridgelab.probes.scoring import score_items_multi
 
     # (checkpoint folder, null?) -> set name -> (the set, the units waiting for it)
-    todo: dict[tuple[str, bool], dict[str, tuple[ProbeSet, list[Unit]]]] = {}
+    todo: dict[tuple[str, bool], dict[str, tuple[ProbeSet, list[Checkpoint]]]] = {}
     for unit, pset in work:
         path = unit_file(out, unit, pset.name)
         if path.is_file():
@@ -126,47 +125,42 @@ def score_plan(cfg: ProbeConfig, out: Path, work: list[tuple[Unit, ProbeSet]]) -
         del model
 
 
-def _plan_lines(cfg: ProbeConfig, units: list[Unit], sets: list[ProbeSet], work: list) -> list[str]:
-    lines = [f"probe set {s.name}: {len(s.items)} items from {s.source}" for s in sets]
-    lines.append(f"{len(units)} checkpoints ({sum(u.null for u in units)} null models)")
-    lines.append(f"{len(work)} (checkpoint, probe set) units x scorers {', '.join(cfg.scorers)}")
-    return lines
-
-
-def _move_aside(folder: Path) -> Path:
-    n = 1
-    while folder.with_name(f"{folder.name}.old-{n}").exists():
-        n += 1
-    backup = folder.with_name(f"{folder.name}.old-{n}")
-    os.replace(folder, backup)
-    log.warning("moved the unfinished %s aside to %s", folder, backup)
-    return backup
-
-
-def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path:
-    """Score the plan into ``cfg.out_dir``; skip what is already scored; return the folder."""
-
-    try:
-        sets = load_sets(cfg)
-        units = load_units(cfg)
-    except DataError as exc:
-        if not dry_run:
-            raise
-        # inputs written by earlier stages may not exist yet when a whole study is planned
-        print_dry_run(cfg, [f"inputs not readable yet: {exc}"])
-        return Path(cfg.out_dir)
+def _work(cfg: ProbeConfig) -> tuple[list[ProbeSet], list[Checkpoint], list]:
+    """The probe sets, the checkpoints (null models added) and the (checkpoint, set) pairs."""
+    sets, units = load_sets(cfg), load_units(cfg)
     if cfg.null_model:
         units = units + null_units(units, cfg.null_seed)
-    work = plan(cfg, units, sets)
-    if dry_run:
-        print_dry_run(cfg, _plan_lines(cfg, units, sets, work))
-        return Path(cfg.out_dir)
+    return sets, units, plan_work(cfg, units, sets)
+
+
+def plan(cfg: ProbeConfig) -> list[Step]:
+    try:
+        sets, units, work = _work(cfg)
+    except DataError as exc:
+        # inputs written by earlier stages may not exist yet when a whole study is planned
+        return [Step(f"inputs not readable yet: {exc}")]
+    out = [Step(f"probe set {s.name}: {len(s.items)} items from {s.source}",
+                data={"set": s.name, "items": len(s.items)}) for s in sets]  # fmt: skip
+    out.append(Step(f"{len(units)} checkpoints ({sum(u.null for u in units)} null models)"))
+    out.append(Step(f"{len(work)} (checkpoint, probe set) units x scorers "
+                    f"{', '.join(cfg.scorers)}", out=cfg.out_dir,
+                    data={"units": len(work), "scorers": list(cfg.scorers)}))  # fmt: skip
+    return out
+
+
+def summary(out: Path) -> list[str]:
+    return [f"probe results in {out} (results.jsonl, summary.csv)"]
+
+
+def run(cfg: ProbeConfig, *, force: bool = False) -> Path:
+    """Score the plan into ``cfg.out_dir``; skip what is already scored; return the folder."""
+    sets, units, work = _work(cfg)
     out = Path(cfg.out_dir)
     digest = config_hash(cfg, exclude=("out_dir",))
     names = sorted(str(unit_file(out, u, s.name).relative_to(out)) for u, s in work)
     saved = out / "config.yaml"
     if is_done(out) and not force:
-        info = json.loads((out / "DONE").read_text(encoding="utf-8"))
+        info = json.loads((out / DONE_MARKER).read_text(encoding="utf-8"))
         if info.get("config_hash") == digest and set(names) <= set(info.get("units", [])):
             refuse_if_stale(out, "probe run")  # e.g. the grid's checkpoints were retrained
             log.info("%s already holds these results; nothing to do", out)
@@ -178,10 +172,13 @@ def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path
                 f"{out} holds probe results of another config (hash {previous} != {digest}); "
                 "use another out_dir or --force to move it aside"
             )
-        (out / "DONE").unlink(missing_ok=True)  # new checkpoints appeared: resume, then re-mark
+        (out / DONE_MARKER).unlink(
+            missing_ok=True
+        )  # new checkpoints appeared: resume, then re-mark
     else:
         if force and saved.is_file() and not is_done(out):
-            _move_aside(out)  # a partial run of another config: keep it, start clean
+            # a partial run of another config: keep it, start clean
+            log.warning("moved the unfinished %s aside to %s", out, move_aside(out))
         out = prepare_run_folder(out, force=force, what="probe run")
     cfg.dump(saved)
     inputs = lineage(cfg)  # as consumed: scoring may take long, and DONE records these
@@ -198,15 +195,3 @@ def run(cfg: ProbeConfig, *, force: bool = False, dry_run: bool = False) -> Path
         table.to_csv(tmp, index=False)
     mark_done(out, {"config_hash": digest, "units": names, "rows": len(rows), "inputs": inputs})
     return out
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
-
-
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, ProbeConfig)
-    out = run(cfg, force=args.force, dry_run=args.dry_run)
-    if not args.dry_run:
-        print(f"probe results in {out} (results.jsonl, summary.csv)")
-    return 0

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 
-from bridgelab.data.records import ProbeItem
+from bridgelab.contracts.probe_sets import ProbeSet
+from bridgelab.contracts.records import ProbeItem
 from bridgelab.errors import DataError
-from bridgelab.probes.sets import ProbeSet
 
 log = logging.getLogger(__name__)
 

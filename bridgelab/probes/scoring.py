@@ -32,23 +32,11 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from bridgelab.data.records import ProbeItem
+from bridgelab.contracts.records import ProbeItem
 from bridgelab.errors import DataError
 from bridgelab.probes.lint import BLANK_RE
+from bridgelab.probes.policy import SCORERS, ScorePolicy
 from bridgelab.probes.prefix import shared_prefix_logprobs, supports_shared_prefix
-
-SCORERS = ("paper", "paper_exact", "loglik", "loglik_norm")
-Scorer = Literal["paper", "paper_exact", "loglik", "loglik_norm"]
-
-
-@dataclass(frozen=True)
-class ScorePolicy:
-    """What the scorers do with defective items (documented in docs/probes.md)."""
-
-    no_blank: Literal["append", "skip"] = "append"  # append: the option follows the question
-    multi_blank: Literal["fill_all", "skip"] = "fill_all"  # fill_all: as the official scorer
-    answer_missing: Literal["skip", "wrong"] = "skip"  # skip: not in the accuracy denominator
-    ties: Literal["split", "first"] = "split"  # split: 1/k credit; first: option order decides
 
 
 @dataclass

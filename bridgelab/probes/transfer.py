@@ -9,7 +9,6 @@ Holm or BH correction over the family of tests in the direction table.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from dataclasses import dataclass
@@ -20,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from bridgelab.config import Config, config_hash, param
+from bridgelab.contracts.markers import DONE_MARKER
+from bridgelab.contracts.results import NULL_FLAG, read_rows
+from bridgelab.contracts.settings import BASELINE, NULL_SETTING
 from bridgelab.errors import ConfigError, DataError
 from bridgelab.probes.mixed import is_mixed
-from bridgelab.probes.stats import adjust, bootstrap_mean_ci, mcnemar_exact, paired_bootstrap
-from bridgelab.probes.summary import NULL_FLAG, NULL_SETTING, read_rows
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
+from bridgelab.stage import Step
+from bridgelab.utils.stats import adjust, bootstrap_mean_ci, mcnemar_exact, paired_bootstrap
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class TransferConfig(Config):
     results: str = param("runs/probes", help="a `bridgelab probe` folder (or its results.jsonl)")
     out_dir: str = param("runs/transfer", help="output folder: CSV/Markdown tables and PNG plots")
     scorer: str = param("paper", help="the scorer whose credits are compared")
-    baseline: str = param("nobridge", help="the setting without bridges")
+    baseline: str = param(BASELINE, help="the setting without bridges")
     treatments: list[str] = param(["bridge"], help="settings compared against the baseline")
     step: int = param(-1, help="step of the direction table (-1: the last step both settings have)")
     correction: Literal["holm", "bh", "none"] = param(
@@ -128,7 +129,7 @@ def transfer_table(
     results_rows: list[dict[str, Any]],
     *,
     scorer: str = "paper",
-    baseline: str = "nobridge",
+    baseline: str = BASELINE,
     treatments: tuple[str, ...] | list[str] = ("bridge",),
     step: int | None = None,
     correction: str = "holm",
@@ -263,8 +264,10 @@ def _results_path(cfg: TransferConfig) -> Path:
     return path
 
 
-def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> Path:
+def run(cfg: TransferConfig, *, force: bool = False) -> Path:
     """Write transfer.csv/.md, transfer_curves.csv, curves.csv, forgetting.csv and PNG plots."""
+    from bridgelab.contracts.markers import is_done, mark_done, prepare_run_folder
+    from bridgelab.contracts.provenance import lineage, refuse_if_stale
     from bridgelab.probes.curves import (
         forgetting_curves,
         learning_curves,
@@ -272,28 +275,17 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
         plot_learning_curves,
         plot_transfer,
     )
-    from bridgelab.utils.io import (
-        atomic_path,
-        atomic_write_text,
-        is_done,
-        mark_done,
-        prepare_run_folder,
-    )
-    from bridgelab.utils.provenance import lineage, refuse_if_stale
+    from bridgelab.utils.io import atomic_path, atomic_write_text
 
-    if dry_run:
-        print_dry_run(cfg, [f"read {cfg.results}", f"compare {cfg.treatments} vs {cfg.baseline}",
-                            f"write tables and plots to {cfg.out_dir}"])  # fmt: skip
-        return Path(cfg.out_dir)
     path = _results_path(cfg)
     out = Path(cfg.out_dir)
     digest = config_hash(cfg)
     if not force and is_done(out):
-        done = json.loads((out / "DONE").read_text(encoding="utf-8") or "{}")
+        done = json.loads((out / DONE_MARKER).read_text(encoding="utf-8") or "{}")
         # the same analysis of results that have not changed since: nothing to redo
         if (
             done.get("config_hash") == digest
-            and path.stat().st_mtime <= (out / "DONE").stat().st_mtime
+            and path.stat().st_mtime <= (out / DONE_MARKER).stat().st_mtime
         ):
             refuse_if_stale(out, "transfer analysis")
             return out
@@ -335,13 +327,10 @@ def run(cfg: TransferConfig, *, force: bool = False, dry_run: bool = False) -> P
     return out
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
+def plan(cfg: TransferConfig) -> list[Step]:
+    return [Step(f"read {cfg.results}"), Step(f"compare {cfg.treatments} vs {cfg.baseline}"),
+            Step("write tables and plots", out=cfg.out_dir)]  # fmt: skip
 
 
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, TransferConfig)
-    out = run(cfg, force=args.force, dry_run=args.dry_run)
-    if not args.dry_run:
-        print((out / "transfer.md").read_text(encoding="utf-8"))
-    return 0
+def summary(out: Path) -> list[str]:
+    return [(out / "transfer.md").read_text(encoding="utf-8")]

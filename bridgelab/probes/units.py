@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from bridgelab.errors import ConfigError, DataError
+from bridgelab.contracts.probe_sets import ProbeSet, check_aligned
+from bridgelab.contracts.runs import Checkpoint, grid_units, step_of
+from bridgelab.contracts.settings import NULL_SETTING
+from bridgelab.errors import DataError
 from bridgelab.probes.config import ProbeConfig
 from bridgelab.probes.mixed import mixed_sets
-from bridgelab.probes.sets import ProbeSet, check_aligned
-from bridgelab.probes.summary import NULL_SETTING
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One checkpoint to score (the null model has ``path`` = the checkpoint it copies)."""
-
-    run: str
-    run_lang: str
-    setting: str
-    seed: int
-    step: int
-    path: str
-    null: bool = False
 
 
 def load_sets(cfg: ProbeConfig) -> list[ProbeSet]:
@@ -53,67 +41,16 @@ def load_sets(cfg: ProbeConfig) -> list[ProbeSet]:
     return sets
 
 
-def _step_of(folder: Path) -> int:
-    info = folder / "bridgelab.json"
-    return int(json.loads(info.read_text(encoding="utf-8")).get("step", 0)) if info.is_file() else 0
-
-
-def init_checkpoint(run: dict, grid_file: Path, index: int) -> str:
-    """The HF checkpoint a grid run started from: its resolved ``config.init_from`` (the grid
-    writes the pretraining run's last export there), else the grid config's ``init_from``;
-    '' when the run started from random weights (``init_from: scratch``)."""
-    init = (run.get("config") or {}).get("init_from")
-    if init:
-        return str(init)
-    grid_yaml = grid_file.with_name("grid.yaml")
-    if not grid_yaml.is_file():
-        raise DataError(f"{grid_file}: run {index} names no init_from and {grid_yaml} is missing")
-    import yaml
-
-    from bridgelab.cpt.grid import resolve_init
-
-    # only the one key is read: the grid's other settings do not matter for scoring
-    saved = yaml.safe_load(grid_yaml.read_text(encoding="utf-8")) or {}
-    try:
-        init = resolve_init(str(saved.get("init_from") or ""))
-    except ConfigError as exc:
-        raise DataError(f"{grid_yaml}: {exc}") from None
-    return "" if init is None else str(init)
-
-
-def grid_units(grid: str | Path) -> list[Unit]:
-    """Every checkpoint of a grid's runs (grid.json), with each run's step-0 model first."""
-    grid_file = Path(grid) / "grid.json"
-    if not grid_file.is_file():
-        raise DataError(f"grid: {grid_file} not found (run `bridgelab grid` first)")
-    data = json.loads(grid_file.read_text(encoding="utf-8"))
-    units = []
-    for i, run in enumerate(data["runs"] if isinstance(data, dict) else data):
-        missing = [k for k in ("name", "lang", "setting", "seed", "checkpoints") if k not in run]
-        if missing:
-            raise DataError(f"{grid_file}: run {i} has no '{missing[0]}'")
-        checkpoints = [(int(step), str(path)) for step, path in run["checkpoints"]]
-        init = init_checkpoint(run, grid_file, i) if 0 not in {s for s, _ in checkpoints} else ""
-        if init:
-            # step 0 is the model the run started from: learning and forgetting curves
-            # start there, and "transferred" is judged against it (a run from scratch has
-            # no such model: its curves start at the first export)
-            checkpoints.insert(0, (0, init))
-        for step, path in checkpoints:
-            units.append(
-                Unit(run["name"], run["lang"], run["setting"], int(run["seed"]), step, path)
-            )
-    return units
-
-
-def load_units(cfg: ProbeConfig) -> list[Unit]:
+def load_units(cfg: ProbeConfig) -> list[Checkpoint]:
     units = grid_units(cfg.grid) if cfg.grid else []
     for ck in cfg.checkpoints:
         folder = Path(ck.path)
         if not (folder / "config.json").is_file():
             raise DataError(f"checkpoints: {folder} is not an HF checkpoint (no config.json)")
-        step = ck.step if ck.step >= 0 else _step_of(folder)
-        units.append(Unit(ck.run or folder.name, ck.lang, ck.setting, ck.seed, step, str(folder)))
+        step = ck.step if ck.step >= 0 else step_of(folder)
+        units.append(
+            Checkpoint(ck.run or folder.name, ck.lang, ck.setting, ck.seed, step, str(folder))
+        )
     if not units:
         raise DataError("nothing to score: give `grid` or `checkpoints`")
     hashes: dict[str, str] = {}
@@ -136,15 +73,15 @@ def load_units(cfg: ProbeConfig) -> list[Unit]:
     return units
 
 
-def null_units(units: list[Unit], seed: int) -> list[Unit]:
+def null_units(units: list[Checkpoint], seed: int) -> list[Checkpoint]:
     """One randomly initialised model per distinct architecture (config.json content)."""
-    by_arch: dict[str, Unit] = {}
+    by_arch: dict[str, Checkpoint] = {}
     for u in units:
         arch = hashlib.sha256((Path(u.path) / "config.json").read_bytes()).hexdigest()[:8]
         by_arch.setdefault(arch, u)
     named = len(by_arch) > 1
     return [
-        Unit(
+        Checkpoint(
             f"{NULL_SETTING}-{arch}" if named else NULL_SETTING,
             "",
             NULL_SETTING,
@@ -157,13 +94,13 @@ def null_units(units: list[Unit], seed: int) -> list[Unit]:
     ]
 
 
-def unit_file(out: Path, unit: Unit, set_name: str) -> Path:
+def unit_file(out: Path, unit: Checkpoint, set_name: str) -> Path:
     return (
         out / "items" / unit.run / f"step_{unit.step:06d}" / f"{set_name.replace(':', '__')}.jsonl"
     )
 
 
-def wanted(unit: Unit, pset: ProbeSet, cfg: ProbeConfig) -> bool:
+def wanted(unit: Checkpoint, pset: ProbeSet, cfg: ProbeConfig) -> bool:
     """English-culture sets are scored on every run (they measure forgetting of English)."""
     return (
         pset.culture_lang == "en"
@@ -174,5 +111,7 @@ def wanted(unit: Unit, pset: ProbeSet, cfg: ProbeConfig) -> bool:
     )
 
 
-def plan(cfg: ProbeConfig, units: list[Unit], sets: list[ProbeSet]) -> list[tuple[Unit, ProbeSet]]:
+def plan_work(
+    cfg: ProbeConfig, units: list[Checkpoint], sets: list[ProbeSet]
+) -> list[tuple[Checkpoint, ProbeSet]]:
     return [(u, s) for u in units for s in sets if wanted(u, s, cfg)]

@@ -1,1 +1,3 @@
-"""The study command and its report: tables, plots and the Markdown/HTML report."""
+"""The study report: tables, plots and the Markdown/HTML report from finished stage outputs
+(`bridgelab report`).
+"""

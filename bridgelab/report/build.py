@@ -8,7 +8,6 @@ be traced to a CSV beside it. Sections whose stage did not run say so instead of
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shutil
@@ -19,17 +18,20 @@ from typing import Any
 import pandas as pd
 
 from bridgelab.config import Config, config_hash, param
+from bridgelab.contracts.markers import DONE_MARKER, is_done, mark_done
+from bridgelab.contracts.provenance import INPUT_FIELDS, check_same_lineage, lineage
+from bridgelab.contracts.records import read_json_objects
+from bridgelab.contracts.results import read_table
+from bridgelab.contracts.settings import NULL_SETTING
 from bridgelab.errors import DataError
-from bridgelab.probes.summary import NULL_SETTING, read_table
 from bridgelab.report.calibration import headline_calibration, section_calibration
 from bridgelab.report.counts import section_exact_counts
 from bridgelab.report.dose import section_dose
 from bridgelab.report.exposure import exposure_tests
 from bridgelab.report.mixed import section_mixed
 from bridgelab.report.plots import plot_loss_curves
-from bridgelab.stage import add_config_args, load_stage_config, print_dry_run
-from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done, mark_done
-from bridgelab.utils.provenance import INPUT_FIELDS, check_same_lineage, lineage
+from bridgelab.stage import Step
+from bridgelab.utils.io import atomic_write_json, atomic_write_text
 
 
 @dataclass
@@ -49,9 +51,7 @@ class ReportConfig(Config):
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return read_json_objects(path) if path.is_file() else []
 
 
 def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -430,11 +430,15 @@ def headline_lines(headline: dict[str, Any]) -> list[str]:
 
 def run(cfg: ReportConfig, *, force: bool = False) -> Path:
     """Write report.md, report.html and the CSV/PNG files they cite."""
+    for key in ("pretrain", "grid", "probes", "transfer", "frequency"):
+        value = getattr(cfg, key)
+        if value and not Path(value).is_dir():
+            raise DataError(f"{key}: folder {value} does not exist")
     out = Path(cfg.out_dir)
     digest = config_hash(cfg)
     if is_done(out) and not force:
-        done = json.loads((out / "DONE").read_text(encoding="utf-8") or "{}")
-        if done.get("config_hash") == digest and _inputs_older_than(cfg, out / "DONE"):
+        done = json.loads((out / DONE_MARKER).read_text(encoding="utf-8") or "{}")
+        if done.get("config_hash") == digest and _inputs_older_than(cfg, out / DONE_MARKER):
             return out
     # never pair results of different lineages (a new pretraining run with CPT, probe or
     # transfer numbers computed from the old one): every input must be current
@@ -472,8 +476,8 @@ def _inputs_older_than(cfg: ReportConfig, marker: Path) -> bool:
     stamp = marker.stat().st_mtime
     for folder in (cfg.pretrain, cfg.grid, cfg.probes, cfg.transfer, cfg.frequency, cfg.calibrate,
                    cfg.dose):  # fmt: skip
-        if folder and (Path(folder) / "DONE").is_file():
-            if (Path(folder) / "DONE").stat().st_mtime > stamp:
+        if folder and (Path(folder) / DONE_MARKER).is_file():
+            if (Path(folder) / DONE_MARKER).stat().st_mtime > stamp:
                 return False
     return True
 
@@ -491,19 +495,12 @@ def to_html(markdown_text: str, title: str) -> str:
     )
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_args(parser)
+def plan(cfg: ReportConfig) -> list[Step]:
+    read = [f"{k} {getattr(cfg, k)}" for k in ("pretrain", "grid", "probes", "transfer",
+                                              "frequency") if getattr(cfg, k)]  # fmt: skip
+    return [Step(f"read {', '.join(read) or 'nothing'}"),
+            Step("write report.md and report.html", out=cfg.out_dir)]  # fmt: skip
 
 
-def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, ReportConfig)
-    if args.dry_run:
-        print_dry_run(cfg, [f"write {cfg.out_dir}/report.md and report.html"])
-        return 0
-    for key in ("pretrain", "grid", "probes", "transfer", "frequency"):
-        value = getattr(cfg, key)
-        if value and not Path(value).is_dir():
-            raise DataError(f"{key}: folder {value} does not exist")
-    out = run(cfg, force=args.force)
-    print(f"report: {out / 'report.md'}")
-    return 0
+def summary(out: Path) -> list[str]:
+    return [f"report: {out / 'report.md'}"]

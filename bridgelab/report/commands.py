@@ -1,14 +1,12 @@
-"""Subcommands of the report package: the whole study, and the report alone."""
+"""Subcommands of the report package."""
 
-from bridgelab.stage import Command
+from bridgelab.stage import Stage
 
 COMMANDS = [
-    Command(
-        "study",
-        "run the whole study (world -> ... -> report), resumably",
-        "bridgelab.report.study_cli",
-    ),
-    Command(
-        "report", "assemble the study report from finished stage outputs", "bridgelab.report.build"
+    Stage(
+        "report",
+        "assemble the study report from finished stage outputs",
+        "bridgelab.report.build",
+        "bridgelab.report.build:ReportConfig",
     ),
 ]

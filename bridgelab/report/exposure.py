@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bridgelab.probes.stats import holm, mcnemar_exact, paired_bootstrap
-
-BASELINE = "nobridge"
+from bridgelab.contracts.settings import BASELINE
+from bridgelab.utils.stats import holm, mcnemar_exact, paired_bootstrap
 
 
 def exposure_tests(rows: pd.DataFrame, roles: dict[tuple[str, str], str]) -> pd.DataFrame:
@@ -48,7 +47,7 @@ def exposure_tests(rows: pd.DataFrame, roles: dict[tuple[str, str], str]) -> pd.
                     "treatment": treatment,
                     "pairs": len(both),
                     "treated": float(np.mean(t)),
-                    "nobridge": float(np.mean(b)),
+                    BASELINE: float(np.mean(b)),
                     "diff": diff,
                     "ci_low": lo,
                     "ci_high": hi,

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from bridgelab.probes.summary import NULL_SETTING, read_table
+from bridgelab.contracts.results import read_table
+from bridgelab.contracts.settings import NULL_SETTING
 
 KEYS = ["culture_lang", "question_lang", "options_lang"]
 

@@ -1,11 +1,12 @@
 """Subcommands of the retrieval package (imports nothing heavy)."""
 
-from bridgelab.stage import Command
+from bridgelab.stage import Stage
 
 COMMANDS = [
-    Command(
+    Stage(
         "frequency",
         "retrieve top-k documents per probe, judge them, report occurrences and cultural density",
-        "bridgelab.retrieval.frequency_cli",
+        "bridgelab.retrieval.pipeline",
+        "bridgelab.retrieval.config:FrequencyConfig",
     ),
 ]

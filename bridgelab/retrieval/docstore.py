@@ -13,8 +13,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridgelab.data.records import check_unique_ids, read_documents
-from bridgelab.data.shards import MANIFEST
+from bridgelab.contracts.records import check_unique_ids, read_documents
+from bridgelab.contracts.shards import MANIFEST
 from bridgelab.errors import DataError
 from bridgelab.retrieval.text import split_passages
 
@@ -66,7 +66,7 @@ class DocumentStore:
 
 
 def _read_shard_folder(path: Path, tokenizer: str | None) -> tuple[list[str], list[str]]:
-    from bridgelab.data.shards import TokenCorpus
+    from bridgelab.contracts.shards import TokenCorpus
 
     if not (path / MANIFEST).is_file():
         raise DataError(
@@ -74,7 +74,7 @@ def _read_shard_folder(path: Path, tokenizer: str | None) -> tuple[list[str], li
         )
     if tokenizer is None:
         raise DataError(f"{path}: a token-shard corpus needs `tokenizer` (to decode its text)")
-    from bridgelab.data.tokenizer import load_tokenizer
+    from bridgelab.contracts.tokenizer import load_tokenizer
 
     tok, info = load_tokenizer(tokenizer)
     corpus = TokenCorpus(path)

@@ -24,8 +24,8 @@ from typing import Any
 
 from scipy.stats import spearmanr
 
+from bridgelab.contracts.markers import is_done
 from bridgelab.errors import DataError
-from bridgelab.utils.io import is_done
 
 Row = dict[str, Any]
 

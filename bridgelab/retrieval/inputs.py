@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridgelab.data.records import ProbeItem
+from bridgelab.contracts.probe_sets import load_probe_file
+from bridgelab.contracts.records import ProbeItem, read_jsonl_records
 from bridgelab.errors import DataError
-from bridgelab.probes.sets import load_probe_file
 from bridgelab.retrieval.config import FrequencyConfig
-from bridgelab.utils.io import iter_lines
 
 
 def resolve_world(cfg: FrequencyConfig) -> FrequencyConfig:
@@ -65,16 +63,13 @@ def read_item_results(paths: list[str]) -> list[dict]:
     """Probe-stage item results (docs/CONTRACTS.md "Probe results"), checked for needed keys."""
     needed = ("run", "setting", "step", "item_id", "correct", "question_lang", "culture_lang")
     rows = []
+
+    def check(row: dict, where: str) -> dict:
+        missing = [key for key in needed if key not in row]
+        if missing:
+            raise DataError(f"{where}: missing key '{missing[0]}'")
+        return row
+
     for path in paths:
-        for lineno, line in iter_lines(path):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
-            missing = [key for key in needed if not isinstance(row, dict) or key not in row]
-            if missing:
-                raise DataError(f"{path}:{lineno}: missing key '{missing[0]}'")
-            rows.append(row)
+        rows.extend(read_jsonl_records(path, check))
     return rows

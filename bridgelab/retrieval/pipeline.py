@@ -25,6 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from bridgelab.config import config_hash
+from bridgelab.contracts.markers import (
+    DONE_MARKER,
+    is_done,
+    mark_done,
+    moved_aside,
+    prepare_run_folder,
+)
+from bridgelab.contracts.provenance import lineage, refuse_if_stale
 from bridgelab.errors import DataError
 from bridgelab.retrieval.config import FrequencyConfig, JudgeConfig
 from bridgelab.retrieval.density import density_table, instance_table
@@ -37,14 +45,8 @@ from bridgelab.retrieval.store import JudgmentStore
 from bridgelab.retrieval.tables import plot_density, plot_instances, write_table
 from bridgelab.retrieval.text import statement
 from bridgelab.retrieval.validate import read_ground_truth, validation_table
-from bridgelab.utils.io import (
-    atomic_write_json,
-    atomic_write_jsonl,
-    is_done,
-    mark_done,
-    prepare_run_folder,
-)
-from bridgelab.utils.provenance import lineage, refuse_if_stale
+from bridgelab.stage import Step, steps
+from bridgelab.utils.io import atomic_write_json, atomic_write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +79,11 @@ def searched_in(probe: Probe, lang: str, all_pairs: bool) -> bool:
     return all_pairs or lang == "en" or lang in probe.versions
 
 
-def plan(cfg: FrequencyConfig) -> list[str]:
+def plan(cfg: FrequencyConfig) -> list[Step]:
     try:
         cfg = resolve_world(cfg)
     except DataError as exc:
-        return [f"world not generated yet ({exc}); run `bridgelab synth` first"]
+        return [Step(f"world not generated yet ({exc}); run `bridgelab synth` first")]
     factory = RetrieverFactory(cfg.retriever, Path(cfg.out_dir) / "index")
     lines = [
         f"corpus {name} ({cfg.lang_of(name)}): {path} -> {factory.kind_for(cfg.lang_of(name))} "
@@ -110,7 +112,11 @@ def plan(cfg: FrequencyConfig) -> list[str]:
         lines.append(f"exact counts beside the judge from {cfg.counts}")
     if cfg.probe_results:
         lines.append(f"instance analysis with {len(cfg.probe_results)} probe-result file(s)")
-    return lines
+    return [*steps(lines), Step("write occurrences, density and instance tables", out=cfg.out_dir)]
+
+
+def summary(out: Path) -> list[str]:
+    return [f"frequency analysis written to {out}"]
 
 
 def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
@@ -119,7 +125,7 @@ def run(cfg: FrequencyConfig, *, force: bool = False) -> Path:
     # remain finished
     digest = config_hash(cfg, exclude=() if cfg.counts else ("counts",))
     if is_done(out) and not force and (out / "summary.json").is_file():
-        if json.loads((out / "DONE").read_text(encoding="utf-8")).get("config_hash") == digest:
+        if json.loads((out / DONE_MARKER).read_text(encoding="utf-8")).get("config_hash") == digest:
             refuse_if_stale(out, "frequency analysis")
             log.info("%s is complete for this config; nothing to do", out)
             return out
@@ -240,10 +246,9 @@ def _carry_store_forward(out: Path) -> None:
     """After --force moved a finished run aside, start from its judgments: they are keyed by
     judge, prompt version, probe and document, so they stay valid under any other setting."""
     store = out / "judgments.sqlite"
-    backups = sorted(
-        out.parent.glob(f"{out.name}.old-*/judgments.sqlite"),
-        key=lambda p: int(p.parent.name.rsplit("-", 1)[1]),
-    )
+    backups = [
+        p / "judgments.sqlite" for p in moved_aside(out) if (p / "judgments.sqlite").is_file()
+    ]
     if store.exists() or not backups:
         return
     import sqlite3

@@ -24,7 +24,7 @@ import unicodedata
 
 import regex
 
-from bridgelab.data.records import ProbeItem
+from bridgelab.contracts.records import ProbeItem
 
 # bump when the term rules change: saved BM25 indexes record it and are rebuilt on a mismatch
 TERMS_VERSION = 1

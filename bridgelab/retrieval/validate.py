@@ -19,14 +19,14 @@ from typing import Any
 
 from scipy.stats import spearmanr
 
-from bridgelab.data.records import read_jsonl_records
+from bridgelab.contracts.records import read_jsonl_records
 
 Row = dict[str, Any]
 
 
 def read_ground_truth(path: str | Path) -> dict[str, Row]:
     """{probe_id: ground-truth row} of the probed facts (pair-only facts have no probe)."""
-    from bridgelab.synth.output import parse_ground_truth_row
+    from bridgelab.contracts.truth import parse_ground_truth_row
 
     rows = read_jsonl_records(path, parse_ground_truth_row)
     return {str(row["probe_id"]): row for row in rows if row["probe_id"] is not None}

@@ -122,7 +122,7 @@ class SlurmProfile(Config):
 
     def validate(self) -> None:
         super().validate()
-        from bridgelab.report.study import check_stage_names
+        from bridgelab.study.runner import check_stage_names
 
         check_stage_names(self.stages)
 

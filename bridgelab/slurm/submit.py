@@ -4,7 +4,7 @@
     bridgelab submit --config configs/study/tiny.yaml --profile cpu --set defaults.account=abc
     bridgelab submit --config configs/study/paper.yaml --status     # where the jobs stand
 
-The plan comes as data from :func:`bridgelab.report.study.study_plan_data`: each stage's
+The plan comes as data from :func:`bridgelab.study.runner.study_plan_data`: each stage's
 resolved config (written to ``<out_dir>/configs/<stage>.yaml``, the study's wiring fixed at
 submission time) and the earlier stages whose folders it reads. Each stage becomes one job of
 the matching script in ``slurm/`` (the CPT grid a job array, one run per task) with
@@ -32,8 +32,8 @@ from typing import Any
 
 import yaml
 
+from bridgelab.contracts.markers import is_done
 from bridgelab.errors import ConfigError
-from bridgelab.report.study import STAGE_NAMES, StudyConfig, study_plan_data
 from bridgelab.slurm.profile import (
     CONFIG_FIRST,
     PROFILE_ENV,
@@ -42,8 +42,9 @@ from bridgelab.slurm.profile import (
     load_profile,
     profile_path,
 )
-from bridgelab.stage import add_config_args, load_stage_config
-from bridgelab.utils.io import atomic_write_json, atomic_write_text, is_done
+from bridgelab.stage import add_config_args
+from bridgelab.study.runner import STAGE_NAMES, StudyConfig, study_plan_data
+from bridgelab.utils.io import atomic_write_json, atomic_write_text
 
 
 class SubmitError(ConfigError):
@@ -220,7 +221,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    cfg = load_stage_config(args, StudyConfig)
+    cfg = StudyConfig.load(args.config, args.overrides)
     out = Path(cfg.out_dir)
     if args.status:
         return print_status(out)

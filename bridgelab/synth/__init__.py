@@ -1,10 +1,6 @@
-"""bridgelab.synth: a seeded synthetic multilingual world with known ground truth.
+"""A seeded synthetic multilingual world with known ground truth (`bridgelab synth`, docs/synth.md).
 
-``run(cfg)`` writes the world of a :class:`~bridgelab.synth.config.SynthConfig`;
-``bridgelab.synth.world.generate(cfg)`` builds it in memory; ``load_ground_truth(dir)`` reads
-the per-fact counts and document ids back.
+``output.run(cfg)`` writes the world of a :class:`~bridgelab.synth.config.SynthConfig`;
+``world.generate(cfg)`` builds it in memory; its ground truth is read back through
+:mod:`bridgelab.contracts.truth`.
 """
-
-from bridgelab.synth.output import load_ground_truth, plan, run
-
-__all__ = ["load_ground_truth", "plan", "run"]

@@ -1,11 +1,12 @@
-"""Subcommands of the synth package."""
+"""Subcommands of the synth package (light: nothing heavy is imported here)."""
 
-from bridgelab.stage import Command
+from bridgelab.stage import Stage
 
 COMMANDS = [
-    Command(
+    Stage(
         "synth",
         "generate the synthetic multilingual world (corpora, pairs, probes, ground truth)",
-        "bridgelab.synth.cli",
+        "bridgelab.synth.output",
+        "bridgelab.synth.config:SynthConfig",
     ),
 ]

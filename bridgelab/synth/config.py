@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridgelab.config import Config, param
-from bridgelab.data.scripts import TARGET_LANGS
+from bridgelab.contracts.scripts import TARGET_LANGS
 from bridgelab.errors import ConfigError
 from bridgelab.synth.vocab import RELATIONS
 
@@ -196,7 +196,7 @@ class SynthConfig(Config):
         [],
         help="target languages (zh, ko, mn) written as CLONED English (a control): the English "
         "text with every letter (case kept), digit and punctuation mark replaced by one character "
-        "of the language's script (bridgelab.data.clone); with a tokenizer built with the same "
+        "of the language's script (bridgelab.contracts.clone); with a tokenizer built with the same "
         "`clone_script`, a token-level clone",
     )
     dose: DoseConfig = param(
@@ -243,7 +243,7 @@ class SynthConfig(Config):
             raise ConfigError(
                 f"clones: {stray[0]!r} is not one of languages ({sorted(self.languages)})"
             )
-        from bridgelab.data.clone import CLONE_LANG_SCRIPTS
+        from bridgelab.contracts.clone import CLONE_LANG_SCRIPTS
 
         bad = [x for x in self.clones if x not in CLONE_LANG_SCRIPTS]
         if bad:

@@ -12,7 +12,7 @@ Each target language has
 
 A *clone* (``clone=True``, the control of Dufter & Schütze 2020 and Schäfer et al. 2024) is
 English itself in another script: the English text passed through the character bijection of
-``bridgelab.data.clone`` (letters with their case, digits and punctuation each become one
+``bridgelab.contracts.clone`` (letters with their case, digits and punctuation each become one
 character of the script; words, articles, word order and spaces stay English). With a tokenizer
 built with ``clone_script`` it is a *token-level* clone: every English token has exactly one twin.
 It separates "the two languages are too different" from "the model does not share what it
@@ -25,8 +25,8 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridgelab.data.clone import CLONE_LANG_SCRIPTS, clone_text
-from bridgelab.data.records import BLANK
+from bridgelab.contracts.clone import CLONE_LANG_SCRIPTS, clone_text
+from bridgelab.contracts.records import BLANK
 from bridgelab.synth.vocab import parse_template
 
 NAME_CONSONANTS = "bdghklmnprstvz"

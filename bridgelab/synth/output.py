@@ -6,42 +6,25 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Any
 
-from bridgelab.data.records import read_jsonl_records, write_records
-from bridgelab.errors import DataError, RunFolderError
+from bridgelab.contracts.markers import DONE_MARKER, is_done, mark_done, prepare_run_folder
+from bridgelab.contracts.records import write_records
+from bridgelab.contracts.truth import GROUND_TRUTH
+from bridgelab.errors import RunFolderError
+from bridgelab.stage import Step, steps
 from bridgelab.synth.config import SynthConfig
 from bridgelab.synth.designs import design_cells, plan_lines, totals
 from bridgelab.synth.vocab import FILLER_INTRO
 from bridgelab.synth.world import generate, world_hash
-from bridgelab.utils.io import (
-    atomic_dir,
-    atomic_write_json,
-    atomic_write_jsonl,
-    is_done,
-    mark_done,
-    prepare_run_folder,
-)
+from bridgelab.utils.io import atomic_dir, atomic_write_json, atomic_write_jsonl
 
 log = logging.getLogger(__name__)
-GROUND_TRUTH = "ground_truth.jsonl"
-GROUND_TRUTH_KEYS = (
-    "fact_id",
-    "probe_id",
-    "culture",
-    "lang",
-    "subject",
-    "relation",
-    "object",
-    "counts",
-    "doc_ids",
-)
 WORLD_ENTRIES = frozenset({"corpora", "parallel", "probes", "world.json", GROUND_TRUTH})
 
 
 def _done_hash(out: Path) -> str | None:
     try:
-        return json.loads((out / "DONE").read_text(encoding="utf-8")).get("config_hash")
+        return json.loads((out / DONE_MARKER).read_text(encoding="utf-8")).get("config_hash")
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -91,30 +74,16 @@ def run(cfg: SynthConfig, *, force: bool = False) -> Path:
     return out
 
 
-def parse_ground_truth_row(row: dict[str, Any], where: str) -> dict[str, Any]:
-    """Check one ground-truth row (the keys every consumer relies on)."""
-    missing = [k for k in GROUND_TRUTH_KEYS if k not in row]
-    if missing:
-        raise DataError(f"{where}: missing key '{missing[0]}'")
-    if not isinstance(row["counts"], dict) or not isinstance(row["doc_ids"], dict):
-        raise DataError(f"{where}: 'counts' and 'doc_ids' must be mappings")
-    return row
-
-
-def load_ground_truth(world_dir: str | Path) -> list[dict[str, Any]]:
-    """The rows of ``<world>/ground_truth.jsonl``; a missing file or bad row is a DataError."""
-    return list(read_jsonl_records(Path(world_dir) / GROUND_TRUTH, parse_ground_truth_row))
-
-
-def plan(cfg: SynthConfig) -> list[str]:
-    """What ``run`` would write, computed from the config alone (nothing is generated)."""
+def plan(cfg: SynthConfig) -> list[Step]:
+    """What ``run`` would write, computed from the config alone (nothing is generated): the
+    world folder, with one sub-step per corpus file and design."""
     lo, hi = cfg.filler_sentences
     words_per_filler_doc = (lo + hi) / 2 * 8 + len(FILLER_INTRO.split())  # ~8 words a sentence
     probed = cfg.facts_per_culture
     weights = cfg.exposure.weights()
     share_en = (weights["both"] + weights["en_only"]) / sum(weights.values())
     share_native = (weights["both"] + weights["native_only"]) / sum(weights.values())
-    lines = [f"write to {cfg.out_dir} (seed {cfg.seed})"]
+    lines: list[str] = []
     cultures = sum(lc.cultures for lc in cfg.languages.values())
     if cfg.designs_on():
         # a design fixes each target language's probed facts and their statements exactly
@@ -162,4 +131,6 @@ def plan(cfg: SynthConfig) -> list[str]:
             f"{cfg.en_cultures} English cultures: {cfg.en_cultures * probed} facts stated in "
             f"{cfg.en_culture_mentions} English documents each; probes/en.en.jsonl"
         )
-    return lines
+    world = Step(f"write the synthetic world (seed {cfg.seed})", out=cfg.out_dir,
+                 data={"en_documents": en_docs}, steps=tuple(steps(lines)))  # fmt: skip
+    return [world]

@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bridgelab.config import config_hash
-from bridgelab.data.records import BLANK, Document, ParallelPair, ProbeItem
+from bridgelab.contracts.records import BLANK, Document, ParallelPair, ProbeItem
 from bridgelab.synth.config import SynthConfig
 from bridgelab.synth.designs import value_queues
 from bridgelab.synth.facts import (

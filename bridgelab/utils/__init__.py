@@ -1,1 +1,3 @@
-"""Small helpers shared by every stage (atomic files, compressed text, run folders)."""
+"""Small helpers every package may use: atomic files and compressed text (``io``), thread
+choice (``threads``) and paired statistics (``stats``). Nothing here knows about stages.
+"""

@@ -12,15 +12,12 @@ import lzma
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from bridgelab.errors import DataError, RunFolderError
-
-DONE_MARKER = "DONE"
+from bridgelab.errors import DataError
 
 
 def open_text(path: str | Path, mode: str = "rt") -> IO[str]:
@@ -83,11 +80,6 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
 def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
@@ -117,52 +109,3 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def is_done(folder: str | Path) -> bool:
-    return (Path(folder) / DONE_MARKER).is_file()
-
-
-def mark_done(folder: str | Path, info: dict[str, Any] | None = None) -> None:
-    """Write the DONE marker. It always carries an ``id`` (a random one unless the stage gives a
-    content hash), which later stages record as this folder's identity (utils.provenance)."""
-    info = dict(info or {})
-    info.setdefault("id", uuid.uuid4().hex[:16])
-    atomic_write_json(Path(folder) / DONE_MARKER, info)
-
-
-def done_with_config(folder: str | Path, chash: str, *, force: bool, what: str) -> bool:
-    """True when ``folder`` is finished with the config hash ``chash`` (nothing to do); a
-    folder finished with another config is an error unless ``force``."""
-    folder = Path(folder)
-    if force or not is_done(folder):
-        return False
-    done = json.loads((folder / DONE_MARKER).read_text(encoding="utf-8") or "{}")
-    if done.get("config_hash") == chash:
-        from bridgelab.utils.provenance import refuse_if_stale
-
-        refuse_if_stale(folder, what)  # same config, but made from inputs that changed since
-        return True
-    raise RunFolderError(f"{folder} holds a {what} built from another config; pass --force")
-
-
-def prepare_run_folder(folder: str | Path, *, force: bool = False, what: str = "run") -> Path:
-    """Make sure ``folder`` may receive a new run.
-
-    A finished run (DONE marker present) is never overwritten unless ``force`` is given; with
-    ``force`` it is moved aside to ``<folder>.old-N`` rather than deleted, so nothing is lost.
-    """
-    folder = Path(folder)
-    if is_done(folder):
-        if not force:
-            raise RunFolderError(
-                f"{folder} already holds a finished {what}; pass --force to move it aside "
-                f"and start again, or choose another output folder"
-            )
-        n = 1
-        while folder.with_name(f"{folder.name}.old-{n}").exists():
-            n += 1
-        backup = folder.with_name(f"{folder.name}.old-{n}")
-        os.replace(folder, backup)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

@@ -204,6 +204,17 @@ def read_jsonl_records(
     return parse_records(_json_lines(path), decode_and_parse, skip_bad=skip_bad, stats=stats)
 
 
+def read_json(path: str | Path, *, what: str = "file") -> Any:
+    """A JSON file's value; a missing or malformed file is a DataError naming it (and the line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+
+
 def read_json_objects(path: str | Path) -> list[dict[str, Any]]:
     """Every JSON object of a JSONL file (no schema), with file:line errors like the others."""
     return list(read_jsonl_records(path, lambda rec, where: rec))

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridgelab.data.records import read_json_objects
+from bridgelab.contracts.records import read_json_objects
+from bridgelab.contracts.settings import NULL_SETTING
 from bridgelab.errors import DataError
-from bridgelab.probes.stats import bootstrap_mean_ci
+from bridgelab.utils.stats import bootstrap_mean_ci
 
 GROUP = [
     "run",
@@ -30,9 +31,6 @@ GROUP = [
     "scorer",
 ]
 NULL_FLAG = "NULL>CHANCE"
-NULL_SETTING = (
-    "random-init"  # the setting of null-model rows (not "null": CSV readers take it for NA)
-)
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:

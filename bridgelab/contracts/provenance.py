@@ -4,7 +4,7 @@ A stage's inputs are the folders and files its config names (:data:`INPUT_FIELDS
 *identity* of an input is read from the DONE marker of the finished folder that holds it (the
 input itself or the nearest parent with a DONE, so ``pretrain/hf/step_000010`` is the
 pretraining run's, and ``world/corpora/en.jsonl`` the world's): ``<config hash>/<id>``, where
-``id`` is written with the marker (:func:`bridgelab.utils.io.mark_done`): a content hash where
+``id`` is written with the marker (:func:`bridgelab.contracts.markers.mark_done`): a content hash where
 one is cheap and deterministic (a tokenizer's hash, a shard manifest's sha256, a world's config
 hash), a random id otherwise (a trained model differs run to run). An input outside any finished
 folder (a raw corpus, the paper's probe files) has no identity and is not tracked.
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridgelab.contracts.markers import DONE_MARKER
 from bridgelab.errors import RunFolderError
 
-DONE_MARKER = "DONE"  # the same name as bridgelab.utils.io.DONE_MARKER (no import cycle)
 # how far up from an input path to look for the DONE of the folder that holds it
 # (run/hf/step_N/model.safetensors is three levels below its run)
 MAX_DEPTH = 3

@@ -2,7 +2,7 @@
 multiple-choice table (``mc``: CLIcK, KMMLU, BLEnD, ... through a field mapping), as ProbeItems.
 
 Every loader returns a :class:`ProbeSet`: items in the schema of DESIGN.md
-(:class:`~bridgelab.data.records.ProbeItem`) plus the culture's language and the question's
+(:class:`~bridgelab.contracts.records.ProbeItem`) plus the culture's language and the question's
 language. An English set and a native set of the same culture share item ids, which is what
 pairs them in the transfer statistics.
 
@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bridgelab.data.records import BLANK, ProbeItem, check_unique_ids, read_probes
+from bridgelab.contracts.records import (
+    BLANK,
+    ProbeItem,
+    check_unique_ids,
+    read_json,
+    read_jsonl_records,
+    read_probes,
+)
 from bridgelab.errors import DataError
 from bridgelab.utils.io import iter_lines
 
@@ -58,12 +65,7 @@ class ProbeSet:
 
 
 def _load_json_array(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise DataError(f"probe file not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+    data = read_json(path, what="probe file")
     if not isinstance(data, list):
         raise DataError(f"{path}: expected a JSON array of cloze items")
     return data
@@ -203,21 +205,9 @@ def _mc_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         raise DataError(f"probe file not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        for lineno, line in iter_lines(path):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{path}:{lineno}: expected a JSON object")
-            yield f"{path}:{lineno}", rec
+        yield from read_jsonl_records(path, lambda rec, where: (where, rec))
     elif suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+        data = read_json(path)
         if not isinstance(data, list):
             raise DataError(f"{path}: expected a JSON array of objects")
         for i, rec in enumerate(data):

@@ -1,4 +1,4 @@
-"""Token-level clones of English: the exact positive control of the calibration (issue 13).
+"""Token-level clones of English: the exact positive control of the calibration.
 
 A *clone* writes English in another script with a fixed character bijection ``phi``: each ASCII
 letter (case kept), digit and punctuation mark becomes one character of the target script (or,
@@ -36,7 +36,7 @@ import regex
 
 from bridgelab.errors import ConfigError, DataError
 
-BLANK = "___"  # the cloze blank (bridgelab.data.records.BLANK) is never cloned
+BLANK = "___"  # the cloze blank (bridgelab.contracts.records.BLANK) is never cloned
 
 # Script -> (first code point of 52 consecutive letters, ten digit characters).
 # Letters come from blocks no study language writes with (CJK Extension A for Han: the

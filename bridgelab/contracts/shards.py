@@ -20,15 +20,18 @@ index file exists is complete; ``manifest.json`` is written last and marks the f
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from bridgelab.errors import DataError
+from bridgelab.contracts.records import read_json
+from bridgelab.errors import DataError, RunFolderError
 from bridgelab.utils.io import atomic_path, atomic_write_json, atomic_write_jsonl
 
 FORMAT = "bridgelab-shards/1"
@@ -132,10 +135,7 @@ class TokenCorpus:
                 f"{self.path} holds no complete token shards ({MANIFEST} missing); "
                 f"run `bridgelab prepare` first or let it finish"
             )
-        try:
-            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{manifest_path}: malformed JSON ({exc.msg})") from None
+        self.manifest: dict[str, Any] = read_json(manifest_path)
         if self.manifest.get("format") != FORMAT:
             raise DataError(f"{manifest_path}: unknown format {self.manifest.get('format')!r}")
         self.dtype = np.dtype(self.manifest["dtype"])
@@ -284,3 +284,86 @@ class TokenCorpus:
     def iter_docs(self) -> Iterator[tuple[DocSpan, np.ndarray]]:
         for doc in self.docs:
             yield doc, self.doc_tokens(doc)
+
+
+# --- documents into shards: every document's tokens end with the EOS id --------------------------
+# `bridgelab prepare` writes the pretraining corpus this way; CPT mixtures and `bridgelab count`
+# tokenize their documents with the same function, so a document is the same tokens everywhere.
+
+
+def tokenize_documents(
+    tokenizer: Any, texts: Sequence[str], eos_id: int, *, batch_size: int = 2048
+) -> list[np.ndarray]:
+    """Token ids of each text followed by ``eos_id``, one int64 array per text.
+
+    Works on the Rust tokenizer directly (``encode_batch_fast``: no offsets, parallel across
+    the batch), which is where the time goes; Python only appends the EOS.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    out: list[np.ndarray] = []
+    for start in range(0, len(texts), batch_size):
+        batch = list(texts[start : start + batch_size])
+        for enc in backend.encode_batch_fast(batch, add_special_tokens=False):
+            ids = enc.ids
+            ids.append(eos_id)
+            out.append(np.asarray(ids, dtype=np.int64))
+    return out
+
+
+def _existing_shard(out_dir: Path, index: int, ids: list[str]) -> dict[str, Any]:
+    """The manifest entry of a complete shard on disk, after checking it holds ``ids``."""
+    name = shard_name(index)
+    rows = [
+        json.loads(line)
+        for line in (out_dir / f"{name}.docs.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    if [r["id"] for r in rows] != ids:
+        raise RunFolderError(
+            f"{out_dir / name}: holds other documents than this run would write (the input "
+            f"changed since the interrupted run); pass --force to start again"
+        )
+    return {"name": name, "num_tokens": sum(r["length"] for r in rows), "num_docs": len(rows)}
+
+
+def write_documents_to_shards(
+    docs: Iterable[dict[str, Any]],
+    tokenizer: Any,
+    out_dir: str | Path,
+    *,
+    eos_id: int,
+    vocab_size: int,
+    shard_docs: int = 2000,
+    batch_size: int = 2048,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Pack documents (dicts with ``id``, ``text`` and any extra index keys) into shards.
+
+    Complete shards already in ``out_dir`` are verified and skipped (resume). Returns the
+    shard entries for :func:`write_manifest`; writing the manifest is
+    left to the caller, which knows the statistics and metadata.
+    """
+    out_dir = Path(out_dir)
+    dtype = token_dtype(vocab_size)
+    entries = []
+    seen: set[str] = set()
+    with tqdm(desc=f"prepare {out_dir.name}", unit="doc", disable=not progress) as bar:
+        it = iter(docs)
+        for index in itertools.count():
+            chunk = list(itertools.islice(it, shard_docs))
+            if not chunk:
+                break
+            ids = [d["id"] for d in chunk]
+            for doc_id in ids:
+                if doc_id in seen:
+                    raise DataError(f"duplicate document id '{doc_id}' (shard {shard_name(index)})")
+                seen.add(doc_id)
+            if shard_complete(out_dir, index):
+                entries.append(_existing_shard(out_dir, index, ids))
+            else:
+                tokens = tokenize_documents(
+                    tokenizer, [d["text"] for d in chunk], eos_id, batch_size=batch_size
+                )
+                rows = [{k: v for k, v in d.items() if k != "text"} for d in chunk]
+                entries.append(write_shard(out_dir, index, tokens, rows, dtype))
+            bar.update(len(chunk))
+    return entries

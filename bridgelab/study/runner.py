@@ -11,7 +11,6 @@ skips work that is already complete, so re-running a study redoes only what is m
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -28,7 +27,9 @@ from types import FrameType
 from typing import Any
 
 from bridgelab.config import Config, param
-from bridgelab.errors import ConfigError
+from bridgelab.contracts.markers import DONE_MARKER
+from bridgelab.errors import ConfigError, Stopped
+from bridgelab.stage import Stage, import_object, stage_module, stages
 from bridgelab.utils.io import atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -36,86 +37,40 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StageSpec:
+    """A stage of the study: the command it runs (its config class and its plan/run live in the
+    command's :class:`~bridgelab.stage.Stage`) and what it does for the study."""
+
     name: str
-    config: str  # "module:ClassName"
-    run: str  # "module:function" taking (cfg, force=...) and returning the output folder
     what: str
+
+    @property
+    def stage(self) -> Stage:
+        return stages()[self.name]
+
+    @property
+    def config(self) -> str:
+        return self.stage.config
 
 
 # The order of the study. Each stage reads only files that earlier stages wrote.
 STAGES: tuple[StageSpec, ...] = (
+    StageSpec("synth", "generate the synthetic world"),
+    StageSpec("tokenizer", "train or load the tokenizer"),
+    StageSpec("prepare", "filter, tokenize and pack the English pretraining corpus"),
+    StageSpec("pretrain", "pretrain from scratch on English"),
+    StageSpec("grid", "continued pretraining: languages x bridge settings x seeds"),
+    StageSpec("calibrate", "positive control: oracle clone family, alignment metrics of the grid"),
+    StageSpec("probe", "score every checkpoint on the bilingual probes"),
+    StageSpec("transfer", "transfer estimates, significance, curves"),
     StageSpec(
-        "synth",
-        "bridgelab.synth.config:SynthConfig",
-        "bridgelab.synth:run",
-        "generate the synthetic world",
-    ),
-    StageSpec(
-        "tokenizer",
-        "bridgelab.data.tokenizer:TokenizerConfig",
-        "bridgelab.data.tokenizer:run",
-        "train or load the tokenizer",
-    ),
-    StageSpec(
-        "prepare",
-        "bridgelab.data.prepare:PrepareConfig",
-        "bridgelab.data.prepare:run",
-        "filter, tokenize and pack the English pretraining corpus",
-    ),
-    StageSpec(
-        "pretrain",
-        "bridgelab.pretrain.config:PretrainConfig",
-        "bridgelab.pretrain:run",
-        "pretrain from scratch on English",
-    ),
-    StageSpec(
-        "grid",
-        "bridgelab.cpt.grid:GridConfig",
-        "bridgelab.cpt.grid:run_grid",
-        "continued pretraining: languages x bridge settings x seeds",
-    ),
-    StageSpec(
-        "calibrate",
-        "bridgelab.calibrate.config:CalibrateConfig",
-        "bridgelab.calibrate:run",
-        "positive control: oracle clone family, alignment metrics of the grid",
-    ),
-    StageSpec(
-        "probe",
-        "bridgelab.probes.evaluate:ProbeConfig",
-        "bridgelab.probes.evaluate:run",
-        "score every checkpoint on the bilingual probes",
-    ),
-    StageSpec(
-        "transfer",
-        "bridgelab.probes.transfer:TransferConfig",
-        "bridgelab.probes.transfer:run",
-        "transfer estimates, significance, curves",
-    ),
-    StageSpec(
-        "dose",
-        "bridgelab.dose.config:DoseConfig",
-        "bridgelab.dose:run",
-        "accuracy against document count: fitted curves, thresholds, priority, robustness",
-    ),
+        "dose", "accuracy against document count: fitted curves, thresholds, priority, robustness"
+    ),  # fmt: skip
     StageSpec(
         "count",
-        "bridgelab.count.config:CountConfig",
-        "bridgelab.count:run",
         "exact answer and subject-answer co-occurrence counts (suffix arrays over token shards)",
-    ),
-    StageSpec(
-        "frequency",
-        "bridgelab.retrieval.config:FrequencyConfig",
-        "bridgelab.retrieval:run",
-        "retrieval, judge and cultural density",
-    ),
-    StageSpec(
-        "report",
-        "bridgelab.report.build:ReportConfig",
-        "bridgelab.report.build:run",
-        "assemble the study report",
-    ),
+    ),  # fmt: skip
+    StageSpec("frequency", "retrieval, judge and cultural density"),
+    StageSpec("report", "assemble the study report"),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -147,11 +102,6 @@ class StudyConfig(Config):
             raise ConfigError("stages: a study needs at least one stage")
 
 
-def _import(target: str) -> Any:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def placeholders(cfg: StudyConfig) -> dict[str, str]:
     values = {"out_dir": cfg.out_dir}
     values.update(cfg.vars)
@@ -171,7 +121,7 @@ def resolve_stage(cfg: StudyConfig, spec: StageSpec) -> Config:
                 f"stages.{spec.name}.overrides: '{item}' uses an unknown placeholder {exc} "
                 f"(known: {', '.join(sorted(values))})"
             ) from None
-    config_cls = _import(spec.config)
+    config_cls = import_object(spec.config)
     try:
         return config_cls.load(ref.config, overrides)
     except ConfigError as exc:
@@ -185,7 +135,7 @@ def selected_stages(cfg: StudyConfig) -> list[StageSpec]:
 def missing_inputs(cfg: StudyConfig) -> list[str]:
     """Inputs that no stage of the study builds and that do not exist: a study must either build
     each input or name it in its config, so these fail before anything runs."""
-    from bridgelab.utils.provenance import exists, input_paths, inside
+    from bridgelab.contracts.provenance import exists, input_paths, inside
 
     specs = selected_stages(cfg)
     resolved = {spec.name: resolve_stage(cfg, spec) for spec in specs}
@@ -203,7 +153,7 @@ def missing_inputs(cfg: StudyConfig) -> list[str]:
 def stage_states(cfg: StudyConfig) -> dict[str, str]:
     """Per stage, what a run of the study would do with it: done, pending, STALE (an input
     changed since it finished: it will re-run) or downstream of a stage that will run."""
-    from bridgelab.utils.provenance import input_paths, inside, stale_inputs
+    from bridgelab.contracts.provenance import input_paths, inside, stale_inputs
 
     states: dict[str, str] = {}
     will_run: dict[str, str] = {}  # stage name -> its output folder
@@ -212,7 +162,7 @@ def stage_states(cfg: StudyConfig) -> dict[str, str]:
         out = Path(stage_cfg.out_dir)
         paths = list(input_paths(stage_cfg).values())
         upstream = [n for n, o in will_run.items() if any(inside(p, o) for p in paths)]
-        if not (out / "DONE").is_file():
+        if not (out / DONE_MARKER).is_file():
             states[spec.name] = "pending"
         elif stale := stale_inputs(out):
             states[spec.name] = f"STALE, will re-run: {stale[0]}"
@@ -230,12 +180,12 @@ def stage_states(cfg: StudyConfig) -> dict[str, str]:
 def _finished_at(output: Path) -> float | None:
     """When the stage last finished work in ``output``: its DONE marker, or for a CPT grid
     (whose grid.json is rebuilt on every call) the newest DONE of its runs."""
-    markers = [output / "DONE", *output.glob("runs/*/DONE")]
+    markers = [output / DONE_MARKER, *output.glob(f"runs/*/{DONE_MARKER}")]
     stamps = [p.stat().st_mtime for p in markers if p.is_file()]
     return max(stamps) if stamps else None
 
 
-class StudyStopped(Exception):
+class StudyStopped(Stopped):
     """SIGTERM/SIGUSR1 arrived while a stage outside training ran. Every stage writes its files
     atomically and resumes, so stopping there loses nothing; ``bridgelab study`` exits 75."""
 
@@ -295,15 +245,6 @@ def run_study(cfg: StudyConfig, *, force: bool = False, only: list[str] | None =
     return out
 
 
-def _is_stop(exc: BaseException) -> bool:
-    """A clean stop (signal, preemption), as opposed to a failure."""
-    if isinstance(exc, StudyStopped):
-        return True
-    from bridgelab.pretrain.trainer import Preempted  # only reached once a stage has failed
-
-    return isinstance(exc, Preempted)
-
-
 def _run_one(cfg: StudyConfig, spec: StageSpec, i: int, specs: list[StageSpec], stage_cfg: Config,
              previous: dict[str, Any], stages: dict[str, Any], status_path: Path, *,
              force: bool, only: list[str] | None) -> None:  # fmt: skip
@@ -316,7 +257,7 @@ def _run_one(cfg: StudyConfig, spec: StageSpec, i: int, specs: list[StageSpec], 
     t0 = time.time()
     reason = None
     if not force:
-        from bridgelab.utils.provenance import stale_inputs
+        from bridgelab.contracts.provenance import stale_inputs
 
         stale = stale_inputs(stage_cfg.out_dir)
         if stale:
@@ -326,9 +267,9 @@ def _run_one(cfg: StudyConfig, spec: StageSpec, i: int, specs: list[StageSpec], 
             log.warning("[%d/%d] %s is stale: %s; re-running it", i, len(specs), spec.name,
                         reason)  # fmt: skip
     try:
-        output = Path(_import(spec.run)(stage_cfg, force=force or reason is not None))
+        output = Path(stage_module(spec.stage).run(stage_cfg, force=force or reason is not None))
     except BaseException as exc:
-        if _is_stop(exc):
+        if isinstance(exc, Stopped):  # a clean stop (signal, preemption), not a failure
             # study.json says where the study stopped; the stage resumes on the next call
             stages[spec.name] = {**previous.get(spec.name, {}), "status": "preempted"}
             atomic_write_json(status_path, {"stages": {**previous, **stages}})
@@ -371,7 +312,7 @@ def _mentions(strings: list[str], folder: str) -> bool:
 
 
 def study_plan_data(cfg: StudyConfig) -> dict[str, Any]:
-    """The study's plan as data, for schedulers (``bridgelab submit``, ``study --plan-json``).
+    """The study's plan as data, for schedulers (``bridgelab submit``; each stage's ``data`` in ``study --dry-run --json``).
 
     One entry per selected stage, in order: its resolved config, its output folder, whether it
     is enabled, and ``reads``: the earlier stages whose output folders its config names (the
@@ -393,9 +334,8 @@ def study_plan_data(cfg: StudyConfig) -> dict[str, Any]:
             ],
             "config": data,
         }
-        if spec.name == "grid":
-            from bridgelab.cpt.grid import expand
-
-            entry["tasks"] = [run["name"] for run in expand(stage_cfg)]
+        module = stage_module(spec.stage)
+        if hasattr(module, "tasks"):  # a stage that runs as a job array (the CPT grid)
+            entry["tasks"] = module.tasks(stage_cfg)
         stages.append(entry)
     return {"out_dir": cfg.out_dir, "stages": stages}

@@ -71,17 +71,6 @@ def count_outside(text: str, scripts: tuple[str, ...] = ("Latin",)) -> int:
     return len(outside_scripts_pattern(tuple(scripts)).findall(text))
 
 
-def find_outside(text: str, scripts: tuple[str, ...] = ("Latin",), limit: int = 10) -> list[str]:
-    """Up to ``limit`` distinct characters of ``text`` that lie outside ``scripts``."""
-    seen: list[str] = []
-    for m in outside_scripts_pattern(tuple(scripts)).finditer(text):
-        if m.group() not in seen:
-            seen.append(m.group())
-            if len(seen) >= limit:
-                break
-    return seen
-
-
 def script_fraction(text: str, script: str) -> float:
     """Share of the non-neutral characters of ``text`` that are in ``script`` (0 when none)."""
     neutral = outside_scripts_pattern(()).pattern  # matches non-neutral characters

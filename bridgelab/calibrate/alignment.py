@@ -114,7 +114,7 @@ def embedding_report(
     return rows
 
 
-# --- Alignment metrics of the calibration (issue 13) -----------------------------------------
+# --- Alignment metrics of the calibration: does a model place a word and its translation alike? ---
 # Nearest-neighbour rank on raw embeddings reads "chance" for two spaces that are isomorphic but
 # rotated (Schäfer et al. 2024 see cosines near 0.03 where transfer happens), so the metrics
 # below also fit a map or look past the embeddings: Procrustes P@1 (an orthogonal map fitted on
