@@ -35,9 +35,9 @@ from bridgelab.retrieval.docstore import DocumentStore  # noqa: E402
 from bridgelab.retrieval.inputs import load_probes, resolve_world  # noqa: E402
 from bridgelab.retrieval.retrievers import HybridIndex  # noqa: E402
 from bridgelab.retrieval.sparse import BM25Index  # noqa: E402
-from bridgelab.retrieval.tables import markdown  # noqa: E402
 from bridgelab.retrieval.text import statement  # noqa: E402
 from bridgelab.retrieval.validate import read_ground_truth  # noqa: E402
+from bridgelab.utils.tables import markdown  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"

@@ -8,8 +8,8 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from bridgelab.retrieval.density import density_table, instance_table, knowledge
-from bridgelab.retrieval.tables import markdown, write_table
 from bridgelab.retrieval.validate import validation_table
+from bridgelab.utils.tables import markdown, write_table
 
 
 def _occ(probe, culture, corpus, n):

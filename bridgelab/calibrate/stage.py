@@ -96,7 +96,6 @@ def run(cfg: CalibrateConfig, *, force: bool = False) -> Path:
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
     if done_with_config(out, chash, force=force, what="calibration"):
-        log.info("%s is already complete; nothing to do", out)
         return out
     out = prepare_run_folder(out, force=force, what="calibration")
     cfg.dump(out / "config.yaml")

@@ -9,6 +9,7 @@ moves it aside to ``<folder>.old-N`` (:func:`move_aside`), so nothing is lost.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 
 from bridgelab.errors import RunFolderError
 from bridgelab.utils.io import atomic_write_json
+
+log = logging.getLogger(__name__)
 
 DONE_MARKER = "DONE"
 
@@ -33,8 +36,8 @@ def mark_done(folder: str | Path, info: dict[str, Any] | None = None) -> None:
 
 
 def done_with_config(folder: str | Path, chash: str, *, force: bool, what: str) -> bool:
-    """True when ``folder`` is finished with the config hash ``chash`` (nothing to do); a
-    folder finished with another config is an error unless ``force``."""
+    """True when ``folder`` is finished with the config hash ``chash`` (nothing to do; logged);
+    a folder finished with another config is an error unless ``force``."""
     folder = Path(folder)
     if force or not is_done(folder):
         return False
@@ -43,6 +46,7 @@ def done_with_config(folder: str | Path, chash: str, *, force: bool, what: str) 
         from bridgelab.contracts.provenance import refuse_if_stale
 
         refuse_if_stale(folder, what)  # same config, but made from inputs that changed since
+        log.info("%s is already complete; nothing to do", folder)
         return True
     raise RunFolderError(f"{folder} holds a {what} built from another config; pass --force")
 

@@ -40,10 +40,10 @@ from bridgelab.count.inputs import (
     resolve_world,
     world_queries,
 )
-from bridgelab.count.tables import write_table
 from bridgelab.errors import DataError
 from bridgelab.stage import Step, steps
 from bridgelab.utils.io import atomic_write_json, atomic_write_jsonl
+from bridgelab.utils.tables import write_table
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,6 @@ def run(cfg: CountConfig, *, force: bool = False) -> Path:
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
     if done_with_config(out, chash, force=force, what="count"):
-        log.info("%s is already complete; nothing to do", out)
         return out
     prepare_run_folder(out, force=force, what="count")
     if force:

@@ -177,7 +177,6 @@ def build_mixture(cfg: CptMixtureConfig, *, force: bool = False) -> Path:
     out = Path(cfg.out_dir)
     chash = config_hash(cfg)
     if done_with_config(out, chash, force=force, what="mixture"):
-        log.info("%s is already complete; nothing to do", out)
         return out
     if (
         out.is_dir()

@@ -236,7 +236,6 @@ def run(cfg: TokenizerConfig, *, force: bool = False) -> Path:
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
     if done_with_config(out, chash, force=force, what="tokenizer"):
-        log.info("%s is already complete; nothing to do", out)
         return out
     if out.exists() and any(out.iterdir()) and not is_done(out) and not force:
         raise RunFolderError(f"{out} exists and is not empty; choose another out_dir or --force")

@@ -80,7 +80,6 @@ def run(cfg: DoseConfig, *, force: bool = False) -> Path:
     out = Path(cfg.out_dir)
     chash = config_hash(cfg, exclude=("out_dir",))
     if done_with_config(out, chash, force=force, what="dose analysis"):
-        log.info("%s is already complete; nothing to do", out)
         return out
     facts = data.load_facts(cfg.world)
     rows = data.load_results(cfg.results, cfg.scorer, cfg.steps)

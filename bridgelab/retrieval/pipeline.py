@@ -40,13 +40,14 @@ from bridgelab.retrieval.docstore import DocumentStore
 from bridgelab.retrieval.exact import add_exact_columns, agreement_table, read_counts
 from bridgelab.retrieval.inputs import Probe, load_probes, read_item_results, resolve_world
 from bridgelab.retrieval.judges import Judge, JudgeRequest, get_judge
+from bridgelab.retrieval.plots import plot_density, plot_instances
 from bridgelab.retrieval.retrievers import RetrieverFactory
 from bridgelab.retrieval.store import JudgmentStore
-from bridgelab.retrieval.tables import plot_density, plot_instances, write_table
 from bridgelab.retrieval.text import statement
 from bridgelab.retrieval.validate import read_ground_truth, validation_table
 from bridgelab.stage import Step, steps
 from bridgelab.utils.io import atomic_write_json, atomic_write_jsonl
+from bridgelab.utils.tables import write_table
 
 log = logging.getLogger(__name__)
 

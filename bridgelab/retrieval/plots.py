@@ -1,46 +1,12 @@
-"""CSV and Markdown tables, and the two figures of the frequency analysis."""
+"""The two figures of the frequency analysis (its tables: bridgelab.utils.tables)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
-from typing import Any
 
-from bridgelab.utils.io import atomic_path, atomic_write_text
-
-Row = dict[str, Any]
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
-        return (
-            f"{value:.3g}" if value and (abs(value) < 1e-3 or abs(value) >= 1e5) else f"{value:.4g}"
-        )
-    return str(value)
-
-
-def markdown(rows: list[Row]) -> str:
-    if not rows:
-        return "(no rows)\n"
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def write_table(rows: list[Row], stem: Path) -> None:
-    """Write ``stem.csv`` (full precision) and ``stem.md`` (rounded) atomically."""
-    buf = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    atomic_write_text(stem.with_suffix(".csv"), buf.getvalue())
-    atomic_write_text(stem.with_suffix(".md"), markdown(rows))
+from bridgelab.utils.io import atomic_path
+from bridgelab.utils.tables import Row
 
 
 def plot_density(rows: list[Row], path: Path) -> None:
